@@ -1,0 +1,74 @@
+// The one source of the CLI's help: `--help` prints it and scripts/gen-man.mjs
+// renders ha-agent(1) from it, so the two never disagree.
+
+export interface CommandHelp {
+  name: string
+  synopsis: string
+  summary: string
+  options?: Array<[flag: string, text: string]>
+}
+
+export const PROGRAM = {
+  name: 'ha-agent',
+  summary: 'deep health checks, durable webhooks and fast failover for HAProxy + keepalived',
+  description:
+    'ha-agent runs on both HAProxy nodes of a keepalived (VRRP) pair. keepalived calls `ha-agent check` from a ' +
+    'vrrp_script and `ha-agent notify` from its notify scripts; the daemon (`ha-agent run`) keeps deep-check ' +
+    'verdicts fresh, writes the keepalived track_file for sub-second failover, delivers every transition to ' +
+    'webhooks durably, signed and in order, and serves /status and /metrics.',
+}
+
+export const GLOBAL_OPTIONS: Array<[string, string]> = [
+  ['--config PATH', 'configuration file (else $HA_AGENT_CONFIG, else /etc/ha-agent/config.yaml)'],
+  ['--help', 'show this help'],
+  ['--version', 'print the version'],
+]
+
+export const COMMANDS: CommandHelp[] = [
+  { name: 'run', synopsis: 'run', summary: 'run the daemon in the foreground (JSON logs on stdout; SIGTERM stops, SIGHUP reloads the config)' },
+  {
+    name: 'check',
+    synopsis: 'check [--only NAMES] [--json] [--timeout MS]',
+    summary: 'deep health verdict for a keepalived vrrp_script: exit 0 healthy, 1 unhealthy',
+    options: [
+      ['--only NAMES', 'comma list of checks: haproxy,pgbouncer,postgres,system'],
+      ['--json', 'print the verdict as JSON'],
+      ['--timeout MS', 'answer within MS (+200 ms) whatever hangs; default checks.timeout_ms'],
+    ],
+  },
+  {
+    name: 'notify',
+    synopsis: 'notify INSTANCE|GROUP NAME STATE [PRIORITY] | notify master|backup|fault|stop [NAME]',
+    summary: 'record a keepalived transition durably (exit 0 once fsync\'d); the daemon delivers it to webhooks',
+  },
+  { name: 'status', synopsis: 'status [--json]', summary: 'what the daemon knows now: node, VRRP state, checks, VIP, outbox, peers', options: [['--json', 'print JSON']] },
+  { name: 'config check', synopsis: 'config check', summary: 'validate the configuration and print it with secrets redacted (exit 78 when invalid)' },
+  {
+    name: 'webhook test',
+    synopsis: 'webhook test [--name NAME]',
+    summary: 'queue an agent.test event to one or all webhooks and wait up to 10 s for delivery',
+    options: [['--name NAME', 'only this webhook']],
+  },
+]
+
+export const EXIT_CODES: Array<[string, string]> = [
+  ['0', 'success; healthy'],
+  ['1', 'unhealthy, or the operation failed'],
+  ['2', 'usage error'],
+  ['78', 'configuration invalid or unreadable'],
+]
+
+export function renderHelp(version: string): string {
+  const lines = [`${PROGRAM.name} ${version}: ${PROGRAM.summary}`, '', 'Usage:']
+  for (const c of COMMANDS) lines.push(`  ${PROGRAM.name} [--config PATH] ${c.synopsis}`)
+  lines.push('', 'Commands:')
+  for (const c of COMMANDS) {
+    lines.push(`  ${c.name.padEnd(14)} ${c.summary}`)
+    for (const [flag, text] of c.options ?? []) lines.push(`      ${flag.padEnd(16)} ${text}`)
+  }
+  lines.push('', 'Global options:')
+  for (const [flag, text] of GLOBAL_OPTIONS) lines.push(`  ${flag.padEnd(16)} ${text}`)
+  lines.push('', 'Exit codes:')
+  for (const [code, text] of EXIT_CODES) lines.push(`  ${code.padEnd(4)} ${text}`)
+  return lines.join('\n') + '\n'
+}

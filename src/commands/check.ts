@@ -1,0 +1,7 @@
+import { ExitError } from '../errors/index.js'
+import type { Command } from '../cli/context.js'
+
+// Placeholder until this command lands (tracked in the issues).
+export const check: Command = async () => {
+  throw new ExitError(1, 'check: not built yet')
+}

@@ -1,0 +1,17 @@
+export {
+  loadConfig,
+  buildConfig,
+  resolveConfigPath,
+  formatPath,
+  envNameFor,
+  DEFAULT_CONFIG_PATH,
+  type AgentConfig,
+  type WebhookConfig,
+  type PostgresCheckConfig,
+  type PgbouncerCheckConfig,
+  type ClusterConfig,
+  type LoadOptions,
+} from './load.js'
+export { redactedConfig, maskUrlPassword } from './redact.js'
+export { parseDuration } from './duration.js'
+export type { RawConfig } from './schema.js'

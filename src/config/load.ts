@@ -1,0 +1,175 @@
+import { readFileSync } from 'node:fs'
+import { hostname } from 'node:os'
+import { parse as parseYaml, YAMLParseError } from 'yaml'
+import type { z } from 'zod'
+import { ConfigError, describeSystemError, type ConfigProblem } from '../errors/index.js'
+import { configSchema, type ParsedConfig } from './schema.js'
+
+export const DEFAULT_CONFIG_PATH = '/etc/ha-agent/config.yaml'
+
+type Webhook = ParsedConfig['webhooks'][number]
+export type WebhookConfig = Webhook & {
+  /** HMAC secret (non-enumerable: never logged or printed) */
+  readonly secret?: string
+  /** PagerDuty routing key (non-enumerable) */
+  readonly routingKey?: string
+}
+type Checks = ParsedConfig['checks']
+export type PostgresCheckConfig = NonNullable<Checks['postgres']> & { readonly password?: string }
+export type PgbouncerCheckConfig = NonNullable<Checks['pgbouncer']> & { readonly adminPassword?: string }
+export type ClusterConfig = NonNullable<ParsedConfig['cluster']> & { readonly token?: string }
+
+export type AgentConfig = Readonly<
+  Omit<ParsedConfig, 'node' | 'webhooks' | 'checks' | 'cluster'> & {
+    node: string
+    /** the file this was read from, or null when built in code */
+    configPath: string | null
+    webhooks: readonly WebhookConfig[]
+    checks: Checks & { postgres?: PostgresCheckConfig; pgbouncer?: PgbouncerCheckConfig }
+    cluster?: ClusterConfig
+  }
+>
+
+export interface LoadOptions {
+  /** environment for secrets (HA_AGENT_*); the CLI passes process.env */
+  env?: Record<string, string | undefined>
+  /** defaults to the host name */
+  hostname?: string
+}
+
+/** Path as an operator writes it: webhooks[0].url */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = ''
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`
+    else out += out ? `.${String(p)}` : String(p)
+  }
+  return out || 'config'
+}
+
+function zodProblems(error: z.ZodError): ConfigProblem[] {
+  const problems: ConfigProblem[] = []
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) problems.push({ path: formatPath([...issue.path, key]), message: 'unknown key' })
+    } else if (issue.code === 'invalid_union') {
+      problems.push({ path: formatPath(issue.path), message: 'invalid value' })
+    } else {
+      problems.push({ path: formatPath(issue.path), message: issue.message })
+    }
+  }
+  return problems
+}
+
+/** Reads a file path from the config as UTF-8, trimmed; records a problem naming the key. */
+function readSecret(
+  path: string | undefined,
+  keyPath: string,
+  envName: string,
+  env: Record<string, string | undefined>,
+  problems: ConfigProblem[],
+): string | undefined {
+  if (path) {
+    try {
+      const value = readFileSync(path, 'utf8').trim()
+      if (!value) problems.push({ path: keyPath, message: `${path} is empty` })
+      return value
+    } catch (err) {
+      problems.push({ path: keyPath, message: `cannot read ${path}: ${describeSystemError(err)}` })
+      return undefined
+    }
+  }
+  const fromEnv = env[envName]
+  return fromEnv ? fromEnv : undefined
+}
+
+function hideSecret<T extends object>(obj: T, key: string, value: string | undefined): void {
+  if (value === undefined) return
+  Object.defineProperty(obj, key, { value, enumerable: false, writable: false, configurable: false })
+}
+
+export function envNameFor(webhookName: string, what: 'SECRET' | 'ROUTING_KEY'): string {
+  return `HA_AGENT_WEBHOOK_${webhookName.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_${what}`
+}
+
+function deepFreeze<T>(obj: T): T {
+  if (obj && typeof obj === 'object' && !Object.isFrozen(obj)) {
+    Object.freeze(obj)
+    for (const key of Object.getOwnPropertyNames(obj)) deepFreeze((obj as Record<string, unknown>)[key])
+  }
+  return obj
+}
+
+/** Validates an already-parsed document. Throws ConfigError listing every problem. */
+export function buildConfig(doc: unknown, configPath: string | null, opts: LoadOptions = {}): AgentConfig {
+  const env = opts.env ?? {}
+  const result = configSchema.safeParse(doc ?? {})
+  if (!result.success) throw new ConfigError(zodProblems(result.error))
+  const parsed = result.data
+  const problems: ConfigProblem[] = []
+
+  const seen = new Set<string>()
+  parsed.webhooks.forEach((w, i) => {
+    if (seen.has(w.name)) problems.push({ path: `webhooks[${i}].name`, message: `duplicate webhook name "${w.name}"` })
+    seen.add(w.name)
+    hideSecret(w, 'secret', readSecret(w.secret_file, `webhooks[${i}].secret_file`, envNameFor(w.name, 'SECRET'), env, problems))
+    hideSecret(
+      w,
+      'routingKey',
+      readSecret(w.routing_key_file, `webhooks[${i}].routing_key_file`, envNameFor(w.name, 'ROUTING_KEY'), env, problems),
+    )
+    if (w.format === 'pagerduty' && !(w as WebhookConfig).routingKey) {
+      problems.push({ path: `webhooks[${i}].routing_key_file`, message: 'required for format pagerduty (or set ' + envNameFor(w.name, 'ROUTING_KEY') + ')' })
+    }
+  })
+  const { postgres, pgbouncer } = parsed.checks
+  if (postgres) {
+    hideSecret(postgres, 'password', readSecret(postgres.password_file, 'checks.postgres.password_file', 'HA_AGENT_POSTGRES_PASSWORD', env, problems))
+    try {
+      new URL(postgres.url)
+    } catch {
+      problems.push({ path: 'checks.postgres.url', message: 'Invalid URL' })
+    }
+  }
+  if (pgbouncer?.admin) {
+    hideSecret(
+      pgbouncer,
+      'adminPassword',
+      readSecret(pgbouncer.admin.password_file, 'checks.pgbouncer.admin.password_file', 'HA_AGENT_PGBOUNCER_ADMIN_PASSWORD', env, problems),
+    )
+  }
+  if (parsed.cluster) {
+    hideSecret(parsed.cluster, 'token', readSecret(parsed.cluster.token_file, 'cluster.token_file', 'HA_AGENT_CLUSTER_TOKEN', env, problems))
+  }
+  if (problems.length) throw new ConfigError(problems)
+
+  const config = Object.assign(parsed, { node: parsed.node ?? opts.hostname ?? hostname(), configPath })
+  return deepFreeze(config) as AgentConfig
+}
+
+/** Reads, parses and validates the YAML file. Throws ConfigError (exit 78). */
+export function loadConfig(path: string, opts: LoadOptions = {}): AgentConfig {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new ConfigError([{ path: 'config', message: `cannot read ${path}: ${describeSystemError(err)}` }])
+  }
+  let doc: unknown
+  try {
+    doc = parseYaml(text, { prettyErrors: true, uniqueKeys: true })
+  } catch (err) {
+    const e = err as YAMLParseError
+    const where = e.linePos?.[0] ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : ''
+    throw new ConfigError([{ path: 'config', message: `${path}: YAML syntax error${where}: ${e.message.split('\n')[0]}` }])
+  }
+  if (doc !== null && doc !== undefined && (typeof doc !== 'object' || Array.isArray(doc))) {
+    throw new ConfigError([{ path: 'config', message: `${path}: expected a mapping of keys at the top level` }])
+  }
+  return buildConfig(doc, path, opts)
+}
+
+/** --config, else $HA_AGENT_CONFIG, else /etc/ha-agent/config.yaml */
+export function resolveConfigPath(flag: string | undefined, env: Record<string, string | undefined>): string {
+  return flag ?? env.HA_AGENT_CONFIG ?? DEFAULT_CONFIG_PATH
+}
