@@ -1,0 +1,154 @@
+import t from 'tap'
+import { mkdtempSync, writeFileSync, chmodSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { loadConfig, buildConfig, redactedConfig, parseDuration, type AgentConfig } from '../../src/config/index.js'
+import { ConfigError } from '../../src/errors/index.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'ha-agent-config-'))
+t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+
+function write(name: string, text: string): string {
+  const path = join(dir, name)
+  writeFileSync(path, text)
+  return path
+}
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn()
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems.map((p) => `${p.path}: ${p.message}`)
+    throw err
+  }
+  throw new Error('expected a ConfigError')
+}
+
+const secretPath = write('hook.secret', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n')
+const pgPass = write('pg.pass', 'monitor-pw\n')
+
+const goodYaml = `
+node: haproxy1
+checks:
+  interval_ms: 500
+  haproxy:
+    socket: /run/haproxy/admin.sock
+    backends: [{ name: pgbouncers, min_up: 1 }]
+  postgres:
+    url: postgres://monitor@127.0.0.1:5432/postgres
+    password_file: ${pgPass}
+webhooks:
+  - name: ops
+    url: https://hooks.example.test/ha
+    secret_file: ${secretPath}
+    max_age: 24h
+`
+
+t.test('a valid file loads with defaults, secrets hidden and frozen', async (t) => {
+  const config = loadConfig(write('good.yaml', goodYaml))
+  t.equal(config.node, 'haproxy1')
+  t.equal(config.checks.interval_ms, 500)
+  t.equal(config.webhooks[0]!.secret, 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'secret read from its file, trimmed')
+  t.equal(config.checks.postgres!.password, 'monitor-pw')
+  t.notOk(Object.keys(config.webhooks[0]!).includes('secret'), 'secret is not enumerable')
+  t.notMatch(JSON.stringify(config), /whsec_|monitor-pw/, 'secrets never serialise')
+  t.ok(Object.isFrozen(config) && Object.isFrozen(config.checks.haproxy), 'deeply frozen')
+  t.throws(() => {
+    ;(config as { node: string }).node = 'x'
+  }, TypeError)
+  t.equal(config.configPath, join(dir, 'good.yaml'))
+})
+
+t.test('every problem is reported with its key path', async (t) => {
+  const problems = problemsOf(() =>
+    loadConfig(
+      write(
+        'bad.yaml',
+        `
+bogus: 1
+checks:
+  interval_ms: -5
+  haproxy: { socket: "", backends: [{ name: pgb, min_up: 0, extra: yes }] }
+webhooks:
+  - { name: ops, url: "not a url", format: teams }
+  - { name: ops, url: "https://x.test/" }
+`,
+      ),
+    ),
+  )
+  t.ok(problems.includes('bogus: unknown key'), problems.join('\n'))
+  t.ok(problems.includes('checks.haproxy.backends[0].extra: unknown key'))
+  t.ok(problems.some((p) => p.startsWith('checks.interval_ms: ')))
+  t.ok(problems.some((p) => p.startsWith('checks.haproxy.socket: ')))
+  t.ok(problems.some((p) => p.startsWith('webhooks[0].url: ')))
+  t.ok(problems.some((p) => p.startsWith('webhooks[0].format: ')))
+})
+
+t.test('semantic problems: duplicate webhook names, unreadable secret, pagerduty without key', async (t) => {
+  const problems = problemsOf(() =>
+    buildConfig(
+      {
+        webhooks: [
+          { name: 'a', url: 'https://x.test/', secret_file: join(dir, 'missing.secret') },
+          { name: 'a', url: 'https://y.test/' },
+          { name: 'pd', url: 'https://events.pagerduty.test/v2/enqueue', format: 'pagerduty' },
+        ],
+      },
+      null,
+    ),
+  )
+  t.ok(problems.some((p) => p.startsWith('webhooks[0].secret_file: cannot read ') && p.includes('ENOENT')), problems.join('\n'))
+  t.ok(problems.includes('webhooks[1].name: duplicate webhook name "a"'))
+  t.ok(problems.some((p) => p.startsWith('webhooks[2].routing_key_file: required for format pagerduty')))
+})
+
+t.test('secrets can come from the environment', async (t) => {
+  const config = buildConfig(
+    { webhooks: [{ name: 'pd-ops', url: 'https://events.test/', format: 'pagerduty' }] },
+    null,
+    { env: { HA_AGENT_WEBHOOK_PD_OPS_ROUTING_KEY: 'R0UT1NG' } },
+  )
+  t.equal(config.webhooks[0]!.routingKey, 'R0UT1NG')
+})
+
+t.test('file-level errors name the file', async (t) => {
+  t.match(problemsOf(() => loadConfig(join(dir, 'nope.yaml'))), [/^config: cannot read .*nope\.yaml: .*ENOENT/])
+  t.match(problemsOf(() => loadConfig(write('syntax.yaml', 'checks: [unclosed\n'))), [/^config: .*syntax\.yaml: YAML syntax error at line \d+/])
+  t.match(problemsOf(() => loadConfig(write('list.yaml', '- a\n- b\n'))), [/expected a mapping/])
+  t.match(problemsOf(() => loadConfig(write('dup.yaml', 'node: a\nnode: b\n'))), [/YAML syntax error/], 'duplicate keys are an error, not last-one-wins')
+  const unreadable = write('unreadable.yaml', 'node: a\n')
+  chmodSync(unreadable, 0o000)
+  // root reads anything; only assert the permission path where it applies
+  if (process.getuid?.() !== 0) t.match(problemsOf(() => loadConfig(unreadable)), [/EACCES/])
+})
+
+t.test('an empty file is the all-defaults config', async (t) => {
+  const config = loadConfig(write('empty.yaml', ''), { hostname: 'fallback-host' })
+  t.equal(config.node, 'fallback-host')
+  t.same(config.webhooks, [])
+  t.equal(config.api.listen, '127.0.0.1:9471', 'API listens on loopback by default')
+})
+
+t.test('redactedConfig masks URL passwords and carries no secrets', async (t) => {
+  const config: AgentConfig = buildConfig(
+    {
+      checks: { postgres: { url: 'postgres://monitor:hunter2@10.0.0.5:5432/postgres' } },
+      webhooks: [{ name: 'a', url: 'https://user:tok3n@x.test/hook', secret_file: secretPath }],
+    },
+    null,
+  )
+  const text = JSON.stringify(redactedConfig(config))
+  t.notMatch(text, /hunter2|tok3n|whsec_/)
+  t.match(text, /monitor:\*\*\*@10\.0\.0\.5/)
+})
+
+t.test('parseDuration', async (t) => {
+  t.equal(parseDuration('500ms'), 500)
+  t.equal(parseDuration('30s'), 30_000)
+  t.equal(parseDuration('1.5m'), 90_000)
+  t.equal(parseDuration('24h'), 86_400_000)
+  t.equal(parseDuration('7d'), 604_800_000)
+  t.equal(parseDuration(250), 250)
+  t.equal(parseDuration('soon'), undefined)
+  t.equal(parseDuration(-1), undefined)
+})
