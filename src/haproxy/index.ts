@@ -1,0 +1,2 @@
+export { haproxyCommand, parseShowStat, parseShowInfo, type StatRow } from './runtime-api.js'
+export { createHaproxyWatch, type HaproxyWatch, type HaproxyWatchOptions, type HaproxyWatchState } from './watch.js'

@@ -1,0 +1,80 @@
+// HAProxy's runtime API (the "stats socket"), non-interactive mode: one command,
+// read to EOF. See management.txt, section 9.3.
+import { connect } from 'node:net'
+
+/** Sends one command and resolves with the whole answer. Rejects naming the socket. */
+export function haproxyCommand(socket: string, command: string, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let answer = ''
+    let settled = false
+    const conn = connect(socket)
+    const finish = (err: Error | null) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      conn.destroy()
+      if (err) reject(err)
+      else resolve(answer)
+    }
+    const timer = setTimeout(
+      () => finish(new Error(`HAProxy socket ${socket}: no answer to "${command}" within ${timeoutMs} ms`)),
+      timeoutMs,
+    )
+    conn.setEncoding('utf8')
+    conn.on('connect', () => conn.end(command + '\n'))
+    conn.on('data', (chunk: string) => {
+      answer += chunk
+    })
+    conn.on('end', () => finish(null))
+    conn.on('error', (err: NodeJS.ErrnoException) => {
+      const why =
+        err.code === 'ENOENT'
+          ? 'no such socket file (is HAProxy running with a stats socket there?)'
+          : err.code === 'ECONNREFUSED'
+            ? 'connection refused (HAProxy is not listening)'
+            : err.code === 'EACCES'
+              ? 'permission denied'
+              : err.message
+      finish(new Error(`HAProxy socket ${socket}: ${why}`))
+    })
+  })
+}
+
+export interface StatRow {
+  pxname: string
+  svname: string
+  status: string
+  /** 0 frontend, 1 backend, 2 server, 3 listener */
+  type: number
+  [field: string]: string | number
+}
+
+/** Parses `show stat` CSV (first line `# pxname,svname,...`). Throws on garbage. */
+export function parseShowStat(csv: string): StatRow[] {
+  const lines = csv.split('\n').filter((l) => l.trim() !== '')
+  const header = lines.shift()
+  if (!header || !header.startsWith('# pxname,svname,')) {
+    throw new Error(`not a "show stat" answer: ${JSON.stringify((header ?? '').slice(0, 60))}`)
+  }
+  const fields = header.slice(2).split(',')
+  return lines.map((line) => {
+    const cells = line.split(',')
+    const row: Record<string, string | number> = {}
+    fields.forEach((f, i) => {
+      if (f) row[f] = cells[i] ?? ''
+    })
+    row.type = Number(row.type)
+    return row as StatRow
+  })
+}
+
+/** Parses `show info` ("Key: value" lines). Throws if it does not look like HAProxy. */
+export function parseShowInfo(text: string): Record<string, string> {
+  const info: Record<string, string> = {}
+  for (const line of text.split('\n')) {
+    const colon = line.indexOf(':')
+    if (colon > 0) info[line.slice(0, colon).trim()] = line.slice(colon + 1).trim()
+  }
+  if (!info.Name || !info.Pid) throw new Error(`not a "show info" answer: ${JSON.stringify(text.slice(0, 60))}`)
+  return info
+}

@@ -1,0 +1,115 @@
+// The daemon's fast HAProxy detector, feeding keepalived's track_file.
+// Polling `show info` every 100 ms would cost up to 100 ms of detection; a held
+// interactive CLI connection ("prompt" mode) is closed by the kernel the moment
+// HAProxy dies, so we see it within milliseconds. We still send `show info` every
+// interval: it keeps HAProxy's `stats timeout` from closing the idle connection
+// and catches a process that is alive but no longer answers.
+import { connect, type Socket } from 'node:net'
+
+export interface HaproxyWatchState {
+  up: boolean
+  detail: string
+  /** ms epoch of the last change */
+  since: number
+}
+
+export interface HaproxyWatchOptions {
+  socket: string
+  intervalMs: number
+  /** an answer slower than this counts as HAProxy gone */
+  timeoutMs: number
+  onChange(up: boolean, detail: string): void
+  now?: () => number
+}
+
+export interface HaproxyWatch {
+  current(): HaproxyWatchState
+  stop(): void
+}
+
+export function createHaproxyWatch(opts: HaproxyWatchOptions): HaproxyWatch {
+  const now = opts.now ?? Date.now
+  // Unknown until the first answer: start pessimistic but without firing onChange.
+  let state: HaproxyWatchState = { up: false, detail: 'not checked yet', since: now() }
+  let conn: Socket | undefined
+  let waitingSince: number | undefined
+  let buffered = ''
+  let stopped = false
+  let retry: NodeJS.Timeout | undefined
+
+  const set = (up: boolean, detail: string) => {
+    const changed = up !== state.up
+    state = { up, detail, since: changed ? now() : state.since }
+    if (changed) opts.onChange(up, detail)
+  }
+
+  const drop = (detail: string) => {
+    if (conn) {
+      conn.removeAllListeners()
+      conn.on('error', () => {})
+      conn.destroy()
+      conn = undefined
+    }
+    waitingSince = undefined
+    buffered = ''
+    set(false, detail)
+  }
+
+  const open = () => {
+    if (stopped || conn) return
+    const c = connect(opts.socket)
+    conn = c
+    c.setEncoding('utf8')
+    c.on('connect', () => {
+      c.write('prompt\nshow info\n')
+      waitingSince = now()
+    })
+    c.on('data', (chunk: string) => {
+      buffered += chunk
+      // In prompt mode every answer ends with the "> " prompt.
+      if (!buffered.endsWith('> ')) return
+      const answer = buffered
+      buffered = ''
+      waitingSince = undefined
+      if (/^Pid: \d+/m.test(answer)) set(true, 'runtime API answers')
+      else if (answer.trim() !== '>') drop(`unexpected answer from ${opts.socket}`)
+    })
+    c.on('close', () => {
+      if (conn === c) drop(`HAProxy closed the runtime API connection (${opts.socket})`)
+    })
+    c.on('error', (err: NodeJS.ErrnoException) => {
+      if (conn === c) drop(`HAProxy socket ${opts.socket}: ${err.code ?? err.message}`)
+    })
+  }
+
+  const tick = () => {
+    if (stopped) return
+    if (!conn) return open()
+    if (waitingSince !== undefined) {
+      if (now() - waitingSince > opts.timeoutMs) drop(`HAProxy did not answer within ${opts.timeoutMs} ms`)
+      return
+    }
+    if (conn.writable && !conn.connecting) {
+      waitingSince = now()
+      conn.write('show info\n')
+    }
+  }
+
+  retry = setInterval(tick, opts.intervalMs)
+  retry.unref()
+  open()
+
+  return {
+    current: () => state,
+    stop() {
+      stopped = true
+      clearInterval(retry)
+      if (conn) {
+        conn.removeAllListeners()
+        conn.on('error', () => {})
+        conn.destroy()
+        conn = undefined
+      }
+    },
+  }
+}
