@@ -1,0 +1,45 @@
+import t from 'tap'
+import { createHaproxyWatch } from '../../src/haproxy/index.js'
+import { startHaproxy } from '../fixtures/haproxy.js'
+import { misbehavingServer, waitFor } from '../fixtures/procs.js'
+import { rmSync } from 'node:fs'
+
+t.test('sees HAProxy die within milliseconds and come back', async (t) => {
+  const haproxy = await startHaproxy(t)
+  const changes: Array<{ up: boolean; detail: string; at: number }> = []
+  const watch = createHaproxyWatch({
+    socket: haproxy.socket,
+    intervalMs: 100,
+    timeoutMs: 300,
+    onChange: (up, detail) => changes.push({ up, detail, at: performance.now() }),
+  })
+  t.teardown(() => watch.stop())
+  await waitFor('watch up', () => watch.current().up || undefined)
+  // Idle longer than HAProxy's `stats timeout 2s`: the keepalive must hold the connection.
+  await new Promise((r) => setTimeout(r, 2500))
+  t.equal(watch.current().up, true, 'still up after stats timeout (connection kept busy)')
+  t.equal(changes.filter((c) => !c.up).length, 0, 'no false down')
+  const killedAt = performance.now()
+  await haproxy.kill()
+  const down = await waitFor('down', () => changes.find((c) => !c.up))
+  const detectionMs = down.at - killedAt
+  t.comment(`detection latency after SIGKILL: ${detectionMs.toFixed(1)} ms`)
+  t.ok(detectionMs < 150, `detected in ${detectionMs.toFixed(1)} ms`)
+  t.match(down.detail, /closed the runtime API connection|ECONNRESET|EPIPE/)
+  await haproxy.start()
+  await waitFor('up again', () => watch.current().up || undefined, 5000)
+})
+
+t.test('a socket that accepts but never answers is down after timeoutMs', async (t) => {
+  const haproxy = await startHaproxy(t)
+  await haproxy.kill()
+  rmSync(haproxy.socket, { force: true })
+  const hung = await misbehavingServer(haproxy.socket, () => {})
+  t.teardown(() => hung.close())
+  const seen: string[] = []
+  const watch = createHaproxyWatch({ socket: haproxy.socket, intervalMs: 50, timeoutMs: 200, onChange: (_up, d) => seen.push(d) })
+  t.teardown(() => watch.stop())
+  await new Promise((r) => setTimeout(r, 600))
+  t.equal(watch.current().up, false)
+  t.match(watch.current().detail, /did not answer within 200 ms/)
+})
