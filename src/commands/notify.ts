@@ -1,7 +1,36 @@
-import { ExitError } from '../errors/index.js'
+// `ha-agent notify`: what keepalived runs on every transition. It records the
+// event durably and returns; delivery is the daemon's job, so a dead network
+// never blocks keepalived and a crash never loses the event.
 import type { Command } from '../cli/context.js'
+import { EXIT, StorageError } from '../errors/index.js'
+import { parseNotifyArgs, recordTransition } from '../keepalived/index.js'
+import { openOutbox } from '../outbox/index.js'
 
-// Placeholder until this command lands (tracked in the issues).
-export const notify: Command = async () => {
-  throw new ExitError(1, 'notify: not built yet')
+export const notify: Command = async (ctx) => {
+  const transition = parseNotifyArgs(ctx.args)
+  const config = ctx.loadConfig()
+  const at = new Date()
+  try {
+    const previous = recordTransition(config.state_dir, transition, at)
+    await openOutbox({ stateDir: config.state_dir, webhooks: config.webhooks }).append({
+      type: 'vrrp.transition',
+      timestamp: at.toISOString(),
+      data: {
+        node: config.node,
+        instance: transition.instance,
+        kind: transition.kind,
+        state: transition.state,
+        previous_state: previous,
+        priority: transition.priority,
+        source: 'notify',
+      },
+    })
+  } catch (err) {
+    if (err instanceof StorageError) {
+      ctx.stderr.write(`notify: ${err.message}\n`)
+      return EXIT.FAILED
+    }
+    throw err
+  }
+  return EXIT.OK
 }

@@ -1,0 +1,3 @@
+export { parseNotifyArgs, parseFifoLine, type Transition } from './notify-args.js'
+export { recordTransition, readInstances, type InstanceState } from './state-store.js'
+export { openNotifyFifo, type NotifyFifo } from './fifo.js'

@@ -1,0 +1,162 @@
+// One event, four receivers' shapes (contract section 3).
+import { createHash, createHmac } from 'node:crypto'
+import type { WebhookConfig } from '../config/index.js'
+import type { AgentEvent } from '../events/index.js'
+
+export interface RenderedRequest {
+  headers: Record<string, string>
+  body: string
+}
+
+/** Standard Webhooks: v1,<base64 HMAC-SHA256(key, "{id}.{timestamp}.{body}")>. */
+export function signStandard(secret: string, id: string, timestampSeconds: number, body: string): string {
+  const key = secret.startsWith('whsec_') ? Buffer.from(secret.slice('whsec_'.length), 'base64') : Buffer.from(secret, 'utf8')
+  return 'v1,' + createHmac('sha256', key).update(`${id}.${timestampSeconds}.${body}`).digest('base64')
+}
+
+function summary(event: AgentEvent): string {
+  const d = event.data as Record<string, unknown>
+  switch (event.type) {
+    case 'vrrp.transition':
+      return `${d.node}: ${d.kind === 'GROUP' ? 'group' : 'instance'} ${d.instance} is ${d.state}` +
+        (d.previous_state ? ` (was ${d.previous_state})` : '') + (d.priority != null ? `, priority ${d.priority}` : '')
+    case 'check.failed':
+      return `${d.node}: check ${d.check} failed: ${d.detail}`
+    case 'check.recovered':
+      return `${d.node}: check ${d.check} recovered: ${d.detail}`
+    case 'cluster.split_brain':
+      return `${d.node}: SPLIT BRAIN on ${d.instance}: MASTER on ${[d.node, ...((d.peers as string[]) ?? [])].join(' and ')}`
+    case 'cluster.split_brain_resolved':
+      return `${d.node}: split brain on ${d.instance} resolved`
+    case 'cluster.flap_damped':
+      return `${d.node}: flapping, holding state: ${d.reason ?? ''}`
+    case 'agent.heartbeat':
+      return `${d.node}: ha-agent heartbeat (${d.state ?? 'running'})`
+    case 'agent.test':
+      return `${d.node}: ha-agent test event`
+  }
+}
+
+type Severity = 'critical' | 'error' | 'warning' | 'info'
+
+/** What an event means for alerting receivers: open (trigger/firing) or close (resolve/resolved). */
+function alertAction(event: AgentEvent): { key: string; action: 'trigger' | 'resolve'; severity: Severity } | null {
+  const d = event.data as Record<string, unknown>
+  switch (event.type) {
+    case 'vrrp.transition': {
+      const bad = d.state === 'FAULT' || d.state === 'STOP'
+      return { key: `${d.node}/${d.instance}`, action: bad ? 'trigger' : 'resolve', severity: bad ? 'critical' : 'info' }
+    }
+    case 'check.failed':
+      return { key: `${d.node}/check/${d.check}`, action: 'trigger', severity: 'error' }
+    case 'check.recovered':
+      return { key: `${d.node}/check/${d.check}`, action: 'resolve', severity: 'info' }
+    case 'cluster.split_brain':
+      return { key: String(d.dedup_key ?? `split_brain/${d.instance}`), action: 'trigger', severity: 'critical' }
+    case 'cluster.split_brain_resolved':
+      return { key: String(d.dedup_key ?? `split_brain/${d.instance}`), action: 'resolve', severity: 'info' }
+    case 'cluster.flap_damped':
+      return { key: `${d.node}/flap`, action: 'trigger', severity: 'warning' }
+    case 'agent.test':
+      return { key: `${d.node}/test`, action: 'trigger', severity: 'info' }
+    case 'agent.heartbeat':
+      // A heartbeat is not an incident: alerting receivers do not get one.
+      return null
+  }
+}
+
+function slackBody(event: AgentEvent): unknown {
+  const text = summary(event)
+  return {
+    text,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: `*${event.type}*\n${text}` } },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: `${event.timestamp} · ${event.id}` }] },
+    ],
+  }
+}
+
+function pagerdutyBody(event: AgentEvent, webhook: WebhookConfig): unknown | null {
+  const a = alertAction(event)
+  if (!a) return null
+  const d = event.data as Record<string, unknown>
+  return {
+    routing_key: webhook.routingKey,
+    event_action: a.action,
+    dedup_key: a.key,
+    payload: {
+      summary: summary(event),
+      source: String(d.node ?? 'ha-agent'),
+      severity: a.severity,
+      timestamp: event.timestamp,
+      component: 'keepalived',
+      group: String(d.instance ?? ''),
+      class: event.type,
+      custom_details: d,
+    },
+  }
+}
+
+function alertmanagerBody(event: AgentEvent, webhook: WebhookConfig): unknown | null {
+  const a = alertAction(event)
+  if (!a) return null
+  const d = event.data as Record<string, unknown>
+  const status = a.action === 'trigger' ? 'firing' : 'resolved'
+  const labels: Record<string, string> = { alertname: `ha_agent_${event.type.replace('.', '_')}`, node: String(d.node ?? ''), severity: a.severity }
+  if (d.instance) labels.instance = String(d.instance)
+  if (d.check) labels.check = String(d.check)
+  if (d.state) labels.state = String(d.state)
+  const groupLabels = { alertname: labels.alertname }
+  return {
+    version: '4',
+    groupKey: `{}:{alertname="${labels.alertname}",key="${a.key}"}`,
+    truncatedAlerts: 0,
+    status,
+    receiver: webhook.name,
+    groupLabels,
+    commonLabels: labels,
+    commonAnnotations: { summary: summary(event) },
+    externalURL: '',
+    alerts: [
+      {
+        status,
+        labels,
+        annotations: { summary: summary(event) },
+        startsAt: event.timestamp,
+        endsAt: status === 'resolved' ? event.timestamp : '0001-01-01T00:00:00Z',
+        generatorURL: '',
+        fingerprint: createHash('sha256').update(a.key).digest('hex').slice(0, 16),
+      },
+    ],
+  }
+}
+
+/** The HTTP request for one attempt, or null when this format does not carry the event. */
+export function renderRequest(event: AgentEvent, webhook: WebhookConfig, nowMs: number): RenderedRequest | null {
+  let payload: unknown
+  switch (webhook.format) {
+    case 'standard':
+      payload = { type: event.type, timestamp: event.timestamp, data: event.data }
+      break
+    case 'slack':
+      payload = slackBody(event)
+      break
+    case 'pagerduty':
+      payload = pagerdutyBody(event, webhook)
+      break
+    case 'alertmanager':
+      payload = alertmanagerBody(event, webhook)
+      break
+  }
+  if (payload === null) return null
+  const body = JSON.stringify(payload)
+  const timestamp = Math.floor(nowMs / 1000)
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'user-agent': 'ha-agent',
+    'webhook-id': event.id,
+    'webhook-timestamp': String(timestamp),
+  }
+  if (webhook.secret) headers['webhook-signature'] = signStandard(webhook.secret, event.id, timestamp, body)
+  return { headers, body }
+}

@@ -1,0 +1,50 @@
+// `ha-agent notify` as keepalived runs it: durable, fast, no network.
+import t from 'tap'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { runCli } from '../fixtures/cli.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'ha-agent-notify-'))
+t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+const config = join(dir, 'config.yaml')
+// The webhook points at a port nothing listens on: notify must not care.
+writeFileSync(config, `node: haproxy1\nstate_dir: ${dir}/state\nwebhooks:\n  - { name: ops, url: "http://127.0.0.1:9/hook" }\n`)
+
+function queued() {
+  const q = join(dir, 'state', 'queue', 'ops')
+  return readdirSync(q).filter((n) => n.endsWith('.json')).sort().map((n) => JSON.parse(readFileSync(join(q, n), 'utf8')))
+}
+
+t.test('records transitions with previous_state, silently, exit 0', async (t) => {
+  const a = await runCli(['notify', 'INSTANCE', 'VI_1', 'BACKUP', '249', '--config', config])
+  t.equal(a.code, 0, a.stderr)
+  t.equal(a.stdout + a.stderr, '')
+  const b = await runCli(['notify', 'INSTANCE', 'VI_1', 'MASTER', '249', '--config', config])
+  t.equal(b.code, 0)
+  const events = queued()
+  t.equal(events.length, 2)
+  t.match(events[0], { type: 'vrrp.transition', data: { node: 'haproxy1', instance: 'VI_1', kind: 'INSTANCE', state: 'BACKUP', previous_state: null, priority: 249, source: 'notify' } })
+  t.match(events[1], { data: { state: 'MASTER', previous_state: 'BACKUP' } })
+})
+
+t.test('concurrent notifies (keepalived fires them in parallel) all land, in time order', async (t) => {
+  const before = queued().length
+  const runs = await Promise.all(Array.from({ length: 8 }, (_, i) => runCli(['notify', 'GROUP', `G${i}`, 'FAULT', '--config', config])))
+  t.ok(runs.every((r) => r.code === 0))
+  const events = queued().slice(before)
+  t.equal(events.length, 8)
+  const ids = events.map((e) => e.id)
+  t.same([...ids].sort(), ids)
+})
+
+t.test('bad arguments exit 2 naming them; a broken config exits 78', async (t) => {
+  const bad = await runCli(['notify', 'INSTANCE', 'VI_1', 'SLEEPY', '--config', config])
+  t.equal(bad.code, 2)
+  t.match(bad.stderr, /SLEEPY/)
+  const broken = join(dir, 'broken.yaml')
+  writeFileSync(broken, 'webhooks: [{ name: ops }]\n')
+  const r = await runCli(['notify', 'master', 'VI_1', '--config', broken])
+  t.equal(r.code, 78)
+  t.match(r.stderr, /^webhooks\[0\]\.url: /m)
+})

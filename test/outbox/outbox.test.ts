@@ -1,0 +1,49 @@
+import t from 'tap'
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { eventIdTime, newEventId, openOutbox } from '../../src/outbox/index.js'
+import { StorageError } from '../../src/errors/index.js'
+
+t.test('ids sort in time order, carry their time, have no dots', async (t) => {
+  const ids = Array.from({ length: 1000 }, () => newEventId())
+  t.same([...ids].sort(), ids)
+  t.equal(new Set(ids).size, ids.length)
+  t.notOk(ids.some((id) => id.includes('.')))
+  t.ok(Math.abs(eventIdTime(ids[0]!) - Date.now()) < 1000)
+})
+
+t.test('append writes one file per interested webhook and nothing else', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ha-agent-outbox-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const outbox = openOutbox({ stateDir: dir, webhooks: [{ name: 'a' }, { name: 'b', events: ['check.failed'] }] })
+  const ev = await outbox.append({ type: 'agent.test', data: { node: 'n', state: 's' } })
+  t.same(readdirSync(join(dir, 'queue', 'a')), [`${ev.id}.json`])
+  t.same(JSON.parse(readFileSync(join(dir, 'queue', 'a', `${ev.id}.json`), 'utf8')), ev)
+  t.same(readdirSync(join(dir, 'queue')).sort(), ['.tmp', 'a'])
+  t.same(readdirSync(join(dir, 'queue', '.tmp')), [], 'no temp file left behind')
+})
+
+t.test('a full disk is a StorageError naming the path; earlier events are intact', async (t) => {
+  const mnt = mkdtempSync(join(tmpdir(), 'ha-agent-full-'))
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt])
+  t.teardown(() => {
+    execFileSync('umount', [mnt])
+    rmSync(mnt, { recursive: true, force: true })
+  })
+  const outbox = openOutbox({ stateDir: mnt, webhooks: [{ name: 'a' }] })
+  const kept = await outbox.append({ type: 'agent.test', data: { node: 'n', state: 'kept' } })
+  mkdirSync(join(mnt, 'filler'))
+  try {
+    for (let i = 0; ; i++) writeFileSync(join(mnt, 'filler', String(i)), Buffer.alloc(4096))
+  } catch {
+    /* full */
+  }
+  const err = await outbox.append({ type: 'agent.test', data: { node: 'n', state: 'x'.repeat(5000) } }).catch((e) => e)
+  t.type(err, StorageError)
+  t.match(err.message, new RegExp(`outbox: cannot store agent.test event at ${mnt}/queue/.*no space left on device \\(ENOSPC\\)`))
+  t.same(readdirSync(join(mnt, 'queue', 'a')), [`${kept.id}.json`], 'only the earlier event, intact')
+  t.same(JSON.parse(readFileSync(join(mnt, 'queue', 'a', `${kept.id}.json`), 'utf8')).data.state, 'kept')
+  t.same(readdirSync(join(mnt, 'queue', '.tmp')), [], 'the half-written temp file was removed')
+})

@@ -1,0 +1,106 @@
+import t from 'tap'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { buildConfig } from '../../src/config/index.js'
+import { openOutbox } from '../../src/outbox/index.js'
+import { startDispatcher } from '../../src/webhooks/index.js'
+import { silentLogger } from '../../src/log/index.js'
+import { startReceiver } from '../fixtures/receiver.js'
+
+function setup(t: { teardown(fn: () => unknown): void }, webhooks: object[]) {
+  const stateDir = mkdtempSync(join(tmpdir(), 'ha-agent-dispatch-'))
+  t.teardown(() => rmSync(stateDir, { recursive: true, force: true }))
+  const config = buildConfig({ state_dir: stateDir, webhooks }, null, { env: { HA_AGENT_WEBHOOK_HOOK_SECRET: 's3cret' } })
+  const outbox = openOutbox({ stateDir, webhooks: config.webhooks })
+  return { stateDir, config, outbox }
+}
+
+const fastRetries = () => 0.01 // full jitter with a tiny random: retries within a few ms
+
+t.test('delivers in order through 503s, with the same webhook-id on every retry', async (t) => {
+  const rx = await startReceiver(t)
+  const { stateDir, config, outbox } = setup(t, [{ name: 'hook', url: rx.url }])
+  rx.reply(503, 503, 503)
+  const ids: string[] = []
+  for (let i = 0; i < 5; i++) ids.push((await outbox.append({ type: 'agent.test', data: { node: 'n', state: 'x', i } })).id)
+  const d = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger, random: fastRetries })
+  t.teardown(() => d.stop())
+  const got = await rx.waitForDelivered(5)
+  t.same(got.map((r) => r.headers['webhook-id']), ids, 'in order')
+  t.same(rx.all.slice(0, 4).map((r) => r.headers['webhook-id']), [ids[0], ids[0], ids[0], ids[0]], 'head retried, same id')
+  t.ok(got.every((r) => typeof r.headers['webhook-signature'] === 'string'))
+  await t.resolveMatch(d.waitFor(ids[4]!, 2000), [{ webhook: 'hook', result: 'delivered' }])
+  t.equal(d.stats().pending, 0)
+  t.same(readdirSync(join(stateDir, 'queue', 'hook')).filter((n) => n.endsWith('.json')), [], 'delivered events are removed')
+})
+
+t.test('429 with Retry-After is honoured', async (t) => {
+  const rx = await startReceiver(t)
+  const { stateDir, config, outbox } = setup(t, [{ name: 'hook', url: rx.url }])
+  rx.reply({ status: 429, headers: { 'retry-after': '1' } })
+  await outbox.append({ type: 'agent.test', data: { node: 'n', state: 'x' } })
+  const d = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger, random: fastRetries })
+  t.teardown(() => d.stop())
+  const [ok] = await rx.waitForDelivered(1, 5000)
+  const gap = ok!.at - rx.all[0]!.at
+  t.ok(gap >= 950, `waited ${gap.toFixed(0)} ms after Retry-After: 1`)
+})
+
+t.test('410 is dead at once and kept for operators; the next event goes', async (t) => {
+  const rx = await startReceiver(t)
+  const { stateDir, config, outbox } = setup(t, [{ name: 'hook', url: rx.url }])
+  rx.reply(410)
+  const first = await outbox.append({ type: 'agent.test', data: { node: 'n', state: 'x' } })
+  const second = await outbox.append({ type: 'agent.test', data: { node: 'n', state: 'y' } })
+  const d = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger, random: fastRetries })
+  t.teardown(() => d.stop())
+  await rx.waitForDelivered(1)
+  t.equal(rx.delivered[0]!.headers['webhook-id'], second.id)
+  t.equal(rx.all.length, 2, 'the 410 was not retried')
+  const dead = JSON.parse(readFileSync(join(stateDir, 'dead', 'hook', `${first.id}.json`), 'utf8'))
+  t.match(dead, { webhook: 'hook', reason: 'HTTP 410', event: { id: first.id } })
+  t.equal(d.stats().dead, 1)
+})
+
+t.test('a receiver that never answers times out and is retried; one that closes early too', async (t) => {
+  const rx = await startReceiver(t)
+  const { stateDir, config, outbox } = setup(t, [{ name: 'hook', url: rx.url, timeout_ms: 300 }])
+  rx.reply('never', 'close')
+  const ev = await outbox.append({ type: 'agent.test', data: { node: 'n', state: 'x' } })
+  const results: string[] = []
+  const d = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger, random: fastRetries, onResult: (_w, r) => results.push(r) })
+  t.teardown(() => d.stop())
+  await rx.waitForDelivered(1, 5000)
+  t.same(results, ['retry', 'retry', 'delivered'])
+  t.equal(rx.delivered[0]!.headers['webhook-id'], ev.id)
+})
+
+t.test('past max_age the event is dead-lettered with the last error', async (t) => {
+  const rx = await startReceiver(t)
+  const { stateDir, config, outbox } = setup(t, [{ name: 'hook', url: rx.url, max_age: '400ms' }])
+  rx.setDefault(503)
+  const ev = await outbox.append({ type: 'agent.test', data: { node: 'n', state: 'x' } })
+  const d = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger, random: () => 0.2 })
+  t.teardown(() => d.stop())
+  const [r] = await d.waitFor(ev.id, 5000)
+  t.equal(r!.result, 'dead')
+  t.match(r!.detail, /not delivered within max_age .*HTTP 503/)
+})
+
+t.test('only / events filters route events to the right webhooks', async (t) => {
+  const a = await startReceiver(t)
+  const b = await startReceiver(t)
+  const { stateDir, config, outbox } = setup(t, [
+    { name: 'a', url: a.url },
+    { name: 'b', url: b.url, events: ['vrrp.transition'] },
+  ])
+  await outbox.append({ type: 'agent.test', data: { node: 'n', state: 'x' }, only: ['b'] })
+  await outbox.append({ type: 'agent.test', data: { node: 'n', state: 'x' } })
+  const d = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger })
+  t.teardown(() => d.stop())
+  await a.waitForDelivered(1)
+  await new Promise((r) => setTimeout(r, 200))
+  t.equal(a.delivered.length, 1, 'a got only the unrestricted event')
+  t.equal(b.all.length, 0, 'b wants vrrp.transition only; "only: [b]" cannot override its filter')
+})
