@@ -1,7 +1,42 @@
-import { ExitError } from '../errors/index.js'
+// `ha-agent run`: the daemon under systemd. SIGTERM/SIGINT stop it cleanly;
+// SIGHUP reloads the config, keeping the old one if the new one is broken.
 import type { Command } from '../cli/context.js'
+import { parseCommandArgs } from '../cli/args.js'
+import { ConfigError, EXIT, UsageError } from '../errors/index.js'
+import { createLogger } from '../log/index.js'
+import { startDaemon } from '../daemon/index.js'
 
-// Placeholder until this command lands (tracked in the issues).
-export const run: Command = async () => {
-  throw new ExitError(1, 'run: not built yet')
+export const run: Command = async (ctx) => {
+  const { positionals } = parseCommandArgs('run', ctx.args, {})
+  if (positionals.length) throw new UsageError(`run: unexpected argument "${positionals[0]}"`)
+  const config = ctx.loadConfig()
+  const logger = createLogger({ level: config.log_level, node: config.node })
+  const daemon = await startDaemon({ config, logger })
+  let reloading = Promise.resolve()
+  const onHup = () => {
+    reloading = reloading.then(async () => {
+      let next
+      try {
+        next = ctx.loadConfig()
+      } catch (err) {
+        if (err instanceof ConfigError) {
+          for (const p of err.problems) logger.error({ key: p.path, problem: p.message, config: ctx.configPath }, `config reload rejected: ${p.path}: ${p.message}`)
+          logger.error('keeping the running configuration')
+          return
+        }
+        throw err
+      }
+      await daemon.reload(next)
+    }).catch((err) => logger.error({ err }, 'reload failed'))
+  }
+  process.on('SIGHUP', onHup)
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'))
+    process.once('SIGINT', () => resolve('SIGINT'))
+  })
+  process.off('SIGHUP', onHup)
+  logger.info({ signal }, 'stopping')
+  await reloading
+  await daemon.stop()
+  return EXIT.OK
 }

@@ -1,7 +1,59 @@
-import { ExitError } from '../errors/index.js'
 import type { Command } from '../cli/context.js'
+import { parseCommandArgs } from '../cli/args.js'
+import { controlRequest, controlSocketPath, ControlUnavailable } from '../control/client.js'
+import { EXIT, ExitError, UsageError } from '../errors/index.js'
+import type { StatusSnapshot } from '../api/status.js'
 
-// Placeholder until this command lands (tracked in the issues).
-export const status: Command = async () => {
-  throw new ExitError(1, 'status: not built yet')
+function ago(iso: string | undefined): string {
+  if (!iso) return '-'
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000))
+  return s < 120 ? `${s}s ago` : s < 7200 ? `${Math.round(s / 60)}m ago` : `${Math.round(s / 3600)}h ago`
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)))
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n'
+}
+
+/** The whole pair as an operator wants to see it. */
+export function formatStatus(s: StatusSnapshot): string {
+  const out: string[] = []
+  const nodes: string[][] = [['NODE', 'INSTANCE', 'STATE', 'PRIORITY', 'SINCE', 'HEALTHY']]
+  const addNode = (node: string, healthy: boolean | undefined, instances: StatusSnapshot['instances'] | undefined, note = '') => {
+    if (!instances?.length) nodes.push([node, '-', note || 'unknown', '-', '-', healthy === undefined ? '?' : healthy ? 'yes' : 'NO'])
+    for (const i of instances ?? []) nodes.push([node, i.name, i.state, String(i.priority ?? '-'), ago(i.since), healthy ? 'yes' : 'NO'])
+  }
+  addNode(`${s.node} (this)`, s.healthy, s.instances)
+  for (const p of s.peers) addNode(p.node ?? p.url, p.healthy, p.instances, p.reachable ? '' : `unreachable: ${p.error ?? ''}`)
+  out.push(table(nodes))
+  const masters = [s, ...s.peers].flatMap((n) => ((n.instances ?? []) as StatusSnapshot['instances']).filter((i) => i.state === 'MASTER').map((i) => `${i.name} on ${'url' in n ? (n.node ?? n.url) : n.node}`))
+  out.push(`VIP holder: ${masters.length ? masters.join(', ') : 'none known'}\n`)
+  for (const sb of s.split_brain) out.push(`SPLIT BRAIN: ${sb.instance} MASTER on ${s.node} and ${sb.peers.join(', ')} since ${ago(sb.since)}\n`)
+  if (s.track_file) out.push(`track_file ${s.track_file.path}: ${s.track_file.fault ? 'FAULT' : 'ok'} (${s.track_file.reason})\n`)
+  out.push('\n' + table([['CHECK', 'STATUS', 'LATENCY', 'DETAIL'], ...s.checks.map((c) => [c.name, c.status, `${Math.round(c.latency_ms)}ms`, c.detail])]))
+  out.push(`\noutbox: ${s.outbox.pending} pending, ${s.outbox.dead} dead\n`)
+  for (const w of s.webhooks) out.push(`  webhook ${w.name}: ${w.pending} pending, ${w.dead} dead${w.last_error ? `, last error: ${w.last_error}` : ''}\n`)
+  if (s.recent_transitions.length) {
+    out.push('\nrecent transitions:\n')
+    for (const t of s.recent_transitions.slice(0, 10)) out.push(`  ${t.at}  ${t.instance} -> ${t.state} (${t.source})\n`)
+  }
+  return out.join('')
+}
+
+export const status: Command = async (ctx) => {
+  const { values, positionals } = parseCommandArgs('status', ctx.args, { json: { type: 'boolean' } })
+  if (positionals.length) throw new UsageError(`status: unexpected argument "${positionals[0]}"`)
+  const config = ctx.loadConfig()
+  const socket = controlSocketPath(config.runtime_dir)
+  let res
+  try {
+    res = await controlRequest(socket, { op: 'status' }, 3000)
+  } catch (err) {
+    if (err instanceof ControlUnavailable) throw new ExitError(EXIT.FAILED, `status: daemon not running (no control socket at ${socket})`)
+    throw new ExitError(EXIT.FAILED, `status: ${(err as Error).message}`)
+  }
+  if (!res.ok || !('status' in res)) throw new ExitError(EXIT.FAILED, `status: ${'error' in res ? res.error : 'unexpected answer'}`)
+  const snap = res.status as unknown as StatusSnapshot
+  ctx.stdout.write(values.json ? JSON.stringify(snap, null, 2) + '\n' : formatStatus(snap))
+  return EXIT.OK
 }

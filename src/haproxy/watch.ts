@@ -7,6 +7,7 @@
 import { connect, type Socket } from 'node:net'
 
 export interface HaproxyWatchState {
+  /** false until the first verdict ("not checked yet") */
   up: boolean
   detail: string
   /** ms epoch of the last change */
@@ -29,8 +30,9 @@ export interface HaproxyWatch {
 
 export function createHaproxyWatch(opts: HaproxyWatchOptions): HaproxyWatch {
   const now = opts.now ?? Date.now
-  // Unknown until the first answer: start pessimistic but without firing onChange.
+  // Unknown until the first answer or failure; that first verdict fires onChange too.
   let state: HaproxyWatchState = { up: false, detail: 'not checked yet', since: now() }
+  let known = false
   let conn: Socket | undefined
   let waitingSince: number | undefined
   let buffered = ''
@@ -38,7 +40,8 @@ export function createHaproxyWatch(opts: HaproxyWatchOptions): HaproxyWatch {
   let retry: NodeJS.Timeout | undefined
 
   const set = (up: boolean, detail: string) => {
-    const changed = up !== state.up
+    const changed = !known || up !== state.up
+    known = true
     state = { up, detail, since: changed ? now() : state.since }
     if (changed) opts.onChange(up, detail)
   }

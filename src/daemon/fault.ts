@@ -1,0 +1,49 @@
+// The track_file rule: when does this node declare a local fault (keepalived
+// FAULT, the VIP moves to the peer)?
+//
+// | situation                                              | track_file | `check` exit |
+// | ------------------------------------------------------ | ---------- | ------------ |
+// | HAProxy gone here (runtime API closed / not answering) | 1 (fault)  | 1            |
+// | deep check fails here, a reachable peer passes it      | 1 (fault)  | 1            |
+// | deep check fails here and on every reachable peer      | 0          | 0 (shared)   |
+// | deep check fails here, no peer answers (or no peers)   | 0          | 1            |
+// | everything passes                                      | 0          | 0            |
+//
+// A database outage seen by both nodes never takes the VIP away; a failure only
+// this node sees moves it to the node that can do the job. With no word from the
+// peer we do not know it can do better (it may be dead): we never FAULT on deep
+// checks then, and only the vrrp_script weight lowers our priority.
+import type { CheckName, Verdict } from '../checks/index.js'
+import type { PeerView } from '../cluster/index.js'
+
+export interface FaultDecision {
+  fault: boolean
+  reason: string
+  checkExit: 0 | 1
+  /** the watch has not answered yet: do not write the track file */
+  pending?: boolean
+  /** failing checks every reachable peer fails too */
+  shared?: CheckName[]
+}
+
+export function decideFault(input: {
+  /** null: HAProxy not configured; undefined: the watch has no verdict yet */
+  haproxy: { up: boolean; detail: string } | null | undefined
+  verdict: Verdict | undefined
+  peers: readonly PeerView[]
+}): FaultDecision {
+  if (input.haproxy === undefined) return { fault: false, reason: 'waiting for the first HAProxy answer', checkExit: 0, pending: true }
+  if (input.haproxy && !input.haproxy.up) return { fault: true, reason: `HAProxy gone: ${input.haproxy.detail}`, checkExit: 1 }
+  const failing = (input.verdict?.checks ?? []).filter((c) => c.status === 'fail' && c.name !== 'system')
+  if (!failing.length) return { fault: false, reason: 'healthy', checkExit: 0 }
+  const reachable = input.peers.filter((p) => p.reachable && p.checks)
+  const names = failing.map((c) => c.name)
+  if (!reachable.length) {
+    return { fault: false, reason: `${names.join(', ')} failing; no peer answers, so no FAULT (weight only)`, checkExit: 1 }
+  }
+  for (const c of failing) {
+    const better = reachable.find((p) => p.checks!.some((pc) => pc.name === c.name && pc.status === 'pass') && !p.fault)
+    if (better) return { fault: true, reason: `${c.name} fails here but passes on ${better.node ?? better.url}: ${c.detail}`, checkExit: 1 }
+  }
+  return { fault: false, reason: `${names.join(', ')} failing here and on every peer: shared failure, no FAULT`, checkExit: 0, shared: names }
+}
