@@ -3,18 +3,21 @@
 // never blocks keepalived and a crash never loses the event.
 import type { Command } from '../cli/context.js'
 import { EXIT, StorageError } from '../errors/index.js'
-import { parseNotifyArgs, recordTransition } from '../keepalived/index.js'
+import { forkOrderMicros, parseNotifyArgs, recordTransition } from '../keepalived/index.js'
 import { openOutbox } from '../outbox/index.js'
 
 export const notify: Command = async (ctx) => {
   const transition = parseNotifyArgs(ctx.args)
   const config = ctx.loadConfig()
-  const at = new Date()
+  // When keepalived forked us, not when Node.js got around to running this line.
+  const order = forkOrderMicros()
+  const at = new Date(Math.floor(order / 1000))
   try {
-    const previous = recordTransition(config.state_dir, transition, at)
+    const previous = recordTransition(config.state_dir, transition, at, order)
     await openOutbox({ stateDir: config.state_dir, webhooks: config.webhooks }).append({
       type: 'vrrp.transition',
       timestamp: at.toISOString(),
+      orderMicros: order,
       data: {
         node: config.node,
         instance: transition.instance,

@@ -1,3 +1,4 @@
 export { parseNotifyArgs, parseFifoLine, type Transition } from './notify-args.js'
 export { recordTransition, readInstances, type InstanceState } from './state-store.js'
 export { openNotifyFifo, type NotifyFifo } from './fifo.js'
+export { forkOrderMicros } from './fork-order.js'

@@ -13,22 +13,30 @@ export interface InstanceState {
   priority: number | null
   /** ISO-8601 of the transition into this state */
   since: string
+  /** order of the transition (see fork-order.ts): an older one never overwrites a newer one */
+  order?: number
 }
 
 function fileFor(stateDir: string, name: string): string {
   return join(stateDir, 'vrrp', `${encodeURIComponent(name)}.json`)
 }
 
-/** Records the new state; returns the previous one (null when unknown). */
-export function recordTransition(stateDir: string, t: Transition, at: Date = new Date()): VrrpState | null {
+/**
+ * Records the new state; returns the previous one (null when unknown). A
+ * transition older (by `order`) than the recorded one is a notify process that
+ * lost the start-up race: it leaves the newer state in place.
+ */
+export function recordTransition(stateDir: string, t: Transition, at: Date = new Date(), order?: number): VrrpState | null {
   const path = fileFor(stateDir, t.instance)
-  let previous: VrrpState | null = null
+  let recorded: InstanceState | undefined
   try {
-    previous = (JSON.parse(readFileSync(path, 'utf8')) as InstanceState).state
+    recorded = JSON.parse(readFileSync(path, 'utf8')) as InstanceState
   } catch {
-    previous = null
+    recorded = undefined
   }
-  const next: InstanceState = { name: t.instance, kind: t.kind, state: t.state, priority: t.priority, since: at.toISOString() }
+  if (recorded && order !== undefined && recorded.order !== undefined && order < recorded.order) return null
+  const previous = recorded?.state ?? null
+  const next: InstanceState = { name: t.instance, kind: t.kind, state: t.state, priority: t.priority, since: at.toISOString(), ...(order !== undefined ? { order } : {}) }
   try {
     mkdirSync(join(stateDir, 'vrrp'), { recursive: true, mode: 0o750 })
     writeFileSync(`${path}.${process.pid}.tmp`, JSON.stringify(next))

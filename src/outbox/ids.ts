@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 // microsecond never collide. No dots, as Standard Webhooks asks.
 let lastMicros = 0
 
-export function newEventId(nowMicros = Math.floor((performance.timeOrigin + performance.now()) * 1000)): string {
+export function newEventId(nowMicros: number = Math.floor((performance.timeOrigin + performance.now()) * 1000)): string {
   // Strictly increasing within this process even if the clock stalls.
   const micros = nowMicros > lastMicros ? nowMicros : lastMicros + 1
   lastMicros = micros

@@ -27,6 +27,8 @@ export interface NewEvent {
   /** ISO-8601; now when absent */
   timestamp?: string
   only?: string[]
+  /** microseconds since the epoch that order this event (default: now) */
+  orderMicros?: number
 }
 
 export interface Outbox {
@@ -70,7 +72,7 @@ export function openOutbox(opts: { stateDir: string; webhooks: readonly OutboxTa
   const tmpDir = join(opts.stateDir, 'queue', '.tmp')
   return {
     async append(input) {
-      const id = newEventId()
+      const id = newEventId(input.orderMicros)
       const event: AgentEvent = {
         id,
         type: input.type,

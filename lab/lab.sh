@@ -1,0 +1,316 @@
+#!/usr/bin/env bash
+# The two-node lab of the reference guide on one Linux host, in network
+# namespaces joined by a bridge that lives in its own namespace: nothing is added
+# to the host's own network namespace.
+#
+#   <prefix>-sw   bridge br0 (the "switch")
+#   <prefix>-n1   haproxy1: HAProxy, keepalived, ha-agent    NET.11
+#   <prefix>-n2   haproxy2: HAProxy, keepalived, ha-agent    NET.12
+#   <prefix>-db   PostgreSQL + PgBouncer x3 (6432-6434)      NET.20
+#   <prefix>-cl   the client and a webhook receiver          NET.50
+#   VIP NET.100
+#
+# Usage: lab.sh up|down|status|kill-haproxy N|start-haproxy N|kill-keepalived N|
+#               start-keepalived N|cut N|heal N|holder|exec N CMD...
+# Env: LAB_PREFIX (hal), LAB_DIR (/run/ha-agent-lab-PREFIX), LAB_NET (10.77.0),
+#      LAB_STYLE (agent | guide: the guide's own killall-style check), LAB_NOTIFY
+#      (script | fifo).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$HERE")
+P=${LAB_PREFIX:-hal}
+DIR=${LAB_DIR:-/run/ha-agent-lab-$P}
+NET=${LAB_NET:-10.77.0}
+STYLE=${LAB_STYLE:-agent}
+NOTIFY=${LAB_NOTIFY:-script}
+VIP=$NET.100
+SW=$P-sw
+DB=$P-db
+CL=$P-cl
+PACKAGES=(haproxy keepalived pgbouncer postgresql postgresql-client iproute2 iptables psmisc procps)
+
+say() { printf '\033[1m==>\033[0m %s\n' "$*"; }
+die() { printf 'lab: %s\n' "$*" >&2; exit 1; }
+ns() { echo "$P-n$1"; }
+ip_of() { echo "$NET.1$1"; }
+now_ms() { date +%s%3N; }
+
+need_root() { [ "$(id -u)" = 0 ] || die "needs root (network namespaces, keepalived): run sudo bash $0 $*"; }
+
+ensure_packages() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  command -v node >/dev/null || missing+=(nodejs)
+  [ ${#missing[@]} -eq 0 ] && return
+  say "installing missing Debian packages: ${missing[*]}"
+  command -v apt-get >/dev/null || die "missing packages ${missing[*]} and no apt-get to install them"
+  DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null \
+    || die "could not install: ${missing[*]}"
+}
+
+ensure_build() {
+  if [ ! -f "$ROOT/dist/ha-agent.js" ]; then
+    command -v npm >/dev/null || die "dist/ha-agent.js is missing and npm is not installed (apt-get install npm)"
+    say "building ha-agent (npm ci && npm run build)"
+    (cd "$ROOT" && { [ -d node_modules ] || npm ci --no-audit --no-fund >/dev/null; } && npm run build >/dev/null)
+  fi
+}
+
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+
+# Runs a command in the background inside a namespace, output to a log, pid to a file.
+spawn() { # spawn NS PIDFILE LOG CMD...
+  local netns=$1 pidfile=$2 log=$3
+  shift 3
+  ip netns exec "$netns" setsid "$@" >>"$log" 2>&1 </dev/null &
+  echo $! >"$pidfile"
+}
+
+kill_pidfile() { # kill_pidfile FILE [SIGNAL]
+  local f=$1 sig=${2:-TERM}
+  [ -f "$f" ] || return 0
+  local pid
+  pid=$(cat "$f" 2>/dev/null || true)
+  [ -n "$pid" ] && kill -"$sig" "$pid" 2>/dev/null || true
+}
+
+render() { # render SRC DEST sed-args...
+  local src=$1 dest=$2
+  shift 2
+  sed "$@" "$src" >"$dest"
+}
+
+node_paths() { # the shipped files name /usr/bin/ha-agent, /run/ha-agent and /run/haproxy:
+  # both lab nodes share one filesystem, so each gets its own directory instead.
+  local n=$1
+  echo -e "s#/usr/bin/ha-agent#$DIR/n$n/ha-agent#g\ns#/run/ha-agent/#$DIR/n$n/run/#g\ns#/run/haproxy/admin.sock#$DIR/n$n/haproxy.sock#g"
+}
+
+start_haproxy() {
+  local n=$1
+  rm -f "$DIR/n$n/haproxy.sock"
+  spawn "$(ns "$n")" "$DIR/n$n/haproxy.pid" "$DIR/n$n/haproxy.log" haproxy -db -f "$DIR/n$n/haproxy.cfg"
+  for _ in $(seq 100); do [ -S "$DIR/n$n/haproxy.sock" ] && return 0; sleep 0.05; done
+  die "HAProxy on node $n did not start: $(tail -5 "$DIR/n$n/haproxy.log")"
+}
+
+start_keepalived() {
+  local n=$1
+  rm -f "$DIR/n$n/keepalived.pid" "$DIR/n$n/vrrp.pid"
+  spawn "$(ns "$n")" "$DIR/n$n/keepalived.main.pid" "$DIR/n$n/keepalived.log" \
+    keepalived --dont-fork --log-console --log-detail --vrrp -f "$DIR/n$n/keepalived.conf" \
+    -p "$DIR/n$n/keepalived.pid" -r "$DIR/n$n/vrrp.pid"
+}
+
+start_agent() {
+  local n=$1
+  spawn "$(ns "$n")" "$DIR/n$n/agent.pid" "$DIR/n$n/agent.log" \
+    setpriv --reuid=ha-agent --regid=ha-agent --init-groups -- "$(command -v node)" "$DIR/bin/ha-agent.js" run --config "$DIR/n$n/config.yaml"
+}
+
+setup_node() {
+  local n=$1 other=$((3 - $1))
+  local d=$DIR/n$n
+  mkdir -p "$d/run" "$d/state"
+  chown ha-agent:ha-agent "$d/run" "$d/state"
+  chmod 0755 "$d"
+  # keepalived's enable_script_security wants the script and every directory above it root-owned.
+  printf '#!/bin/sh\nexec %s %s/bin/ha-agent.js --config %s/config.yaml "$@"\n' "$(command -v node)" "$DIR" "$d" >"$d/ha-agent"
+  chmod 0755 "$d/ha-agent"
+  local paths
+  paths=$(node_paths "$n")
+  render "$ROOT/haproxy/haproxy.cfg" "$d/haproxy.cfg" -e "s/@PGBOUNCER[123]@/$NET.20/g" -e "$paths" -e "s#bind \*:8404#bind $(ip_of "$n"):8404#"
+  render "$ROOT/keepalived/ha-agent.yaml" "$d/config.yaml" -e "s/@NODE@/haproxy$n/" -e "s/@SELF_API@/$(ip_of "$n"):9471/" \
+    -e "s/@PEER_API@/$(ip_of "$other"):9471/" -e "s/@PGBOUNCER[123]@/$NET.20/g" -e "s#@WEBHOOK_URL@#http://$NET.50:8080/hook#" -e "$paths"
+  printf 'state_dir: %s\nruntime_dir: %s\n' "$d/state" "$d/run" >>"$d/config.yaml"
+  local priority=$((251 - n)) kconf=$ROOT/keepalived/keepalived.conf
+  if [ "$NOTIFY" = fifo ]; then
+    kconf=$ROOT/keepalived/keepalived-fifo.conf
+    sed -i "s#notify_fifo: null#notify_fifo: $d/run/keepalived.fifo#" "$d/config.yaml"
+  fi
+  if [ "$STYLE" = guide ]; then
+    # The guide's way, for comparison: a process check every second, fall 2, weight -20,
+    # priorities 101/100, advert_int 1, curl notify scripts. `killall -0 haproxy` would
+    # see the other node's HAProxy in this shared PID namespace, so the same check is
+    # made per node with the pid file.
+    printf '#!/bin/sh\nkill -0 "$(cat %s/haproxy.pid)"\n' "$d" >"$d/chk_haproxy.sh"
+    printf '#!/bin/sh\ncurl -s -m 2 -X POST -H "content-type: application/json" -d "{\\"type\\":\\"guide.notify\\",\\"data\\":{\\"node\\":\\"haproxy%s\\",\\"instance\\":\\"$2\\",\\"state\\":\\"$3\\"},\\"timestamp\\":\\"$(date -u +%%Y-%%m-%%dT%%H:%%M:%%S.%%3NZ)\\"}" http://%s.50:8080/hook || true\n' "$n" "$NET" >"$d/notify.sh"
+    chmod 0755 "$d/chk_haproxy.sh" "$d/notify.sh"
+    priority=$((102 - n))
+    kconf=$HERE/guide-style/keepalived.conf
+  fi
+  render "$kconf" "$d/keepalived.conf" -e "s/@ROUTER_ID@/haproxy$n/" -e "s/@INTERFACE@/eth0/" -e "s/@PRIORITY@/$priority/" \
+    -e "s#@VIP@#$VIP/24#" -e "s#@NODE_DIR@#$d#g" -e "$paths"
+}
+
+start_db() {
+  local d=$DIR/db bin
+  bin=$(pg_bin)
+  [ -n "$bin" ] || die "PostgreSQL server binaries not found under /usr/lib/postgresql (apt-get install postgresql)"
+  mkdir -p "$d"
+  chown postgres:postgres "$d"
+  runuser -u postgres -- "$bin/initdb" -D "$d/pgdata" -A trust -U postgres --no-sync >"$d/initdb.log" 2>&1 || die "initdb failed: $(tail -3 "$d/initdb.log")"
+  spawn "$DB" "$d/postgres.pid" "$d/postgres.log" setpriv --reuid=postgres --regid=postgres --init-groups -- \
+    "$bin/postgres" -D "$d/pgdata" -k "$d" -c listen_addresses=127.0.0.1 -c port=5432 -c fsync=off
+  printf '"postgres" ""\n"monitor" ""\n' >"$d/userlist.txt"
+  for i in 1 2 3; do
+    local port=$((6431 + i))
+    cat >"$d/pgbouncer$i.ini" <<EOF
+[databases]
+postgres = host=127.0.0.1 port=5432 dbname=postgres user=postgres
+[pgbouncer]
+listen_addr = $NET.20
+listen_port = $port
+unix_socket_dir =
+auth_type = trust
+auth_file = $d/userlist.txt
+admin_users = monitor
+pool_mode = transaction
+logfile = $d/pgbouncer$i.log
+pidfile = $d/pgbouncer$i.pid
+EOF
+    chown postgres:postgres "$d/pgbouncer$i.ini"
+    spawn "$DB" "$d/pgbouncer$i.main.pid" "$d/pgbouncer$i.out" setpriv --reuid=postgres --regid=postgres --init-groups -- pgbouncer "$d/pgbouncer$i.ini"
+  done
+  for _ in $(seq 200); do
+    ip netns exec "$DB" pg_isready -q -h 127.0.0.1 -p 5432 && return 0
+    sleep 0.05
+  done
+  die "PostgreSQL did not start: $(tail -5 "$d/postgres.log")"
+}
+
+holder() { # prints 1, 2, both or none
+  local h=()
+  for n in 1 2; do ip -n "$(ns "$n")" -o addr show dev eth0 2>/dev/null | grep -q " $VIP/" && h+=("$n"); done
+  case ${#h[@]} in 0) echo none ;; 1) echo "${h[0]}" ;; *) echo both ;; esac
+}
+
+up() {
+  need_root up
+  ip netns list | grep -q "^$SW\b" && die "lab $P is already up (bash $0 down first)"
+  ensure_packages
+  ensure_build
+  say "lab $P: $DIR, network $NET.0/24, VIP $VIP, style $STYLE, notify $NOTIFY"
+  id ha-agent >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin ha-agent
+  getent group haproxy >/dev/null && usermod -aG haproxy ha-agent
+  mkdir -p "$DIR/bin"
+  chmod 0755 "$DIR"
+  # A copy of the built program (entry + chunks), readable by the ha-agent user
+  # wherever this checkout lives (e.g. under /root).
+  cp -r "$ROOT/dist/ha-agent.js" "$ROOT/dist/chunks" "$DIR/bin/"
+  chmod -R a+rX "$DIR/bin"
+  : >"$DIR/webhooks.jsonl"
+
+  say "namespaces and the bridge"
+  ip netns add "$SW"
+  ip -n "$SW" link add br0 type bridge mcast_snooping 0
+  ip -n "$SW" link set br0 up
+  local name addr
+  for spec in "n1:$NET.11" "n2:$NET.12" "db:$NET.20" "cl:$NET.50"; do
+    name=${spec%%:*}
+    addr=${spec#*:}
+    ip netns add "$P-$name"
+    ip -n "$SW" link add "v-$name" type veth peer name eth0 netns "$P-$name"
+    ip -n "$SW" link set "v-$name" master br0 up
+    ip -n "$P-$name" addr add "$addr/24" dev eth0
+    ip -n "$P-$name" link set eth0 up
+    ip -n "$P-$name" link set lo up
+  done
+
+  say "PostgreSQL and three PgBouncers in $DB"
+  start_db
+
+  say "webhook receiver in $CL on $NET.50:8080"
+  spawn "$CL" "$DIR/receiver.pid" "$DIR/receiver.log" "$(command -v node)" "$HERE/receiver.mjs" "$NET.50" 8080 "$DIR/webhooks.jsonl"
+
+  for n in 1 2; do
+    say "node $n ($(ns "$n"), $(ip_of "$n")): HAProxy, ha-agent, keepalived"
+    setup_node "$n"
+    start_haproxy "$n"
+    if [ "$STYLE" = agent ]; then
+      start_agent "$n"
+      for _ in $(seq 100); do [ -f "$DIR/n$n/run/fault" ] && break; sleep 0.05; done
+    fi
+  done
+  for n in 1 2; do start_keepalived "$n"; done
+
+  say "waiting for the election"
+  local h=none
+  for _ in $(seq 200); do
+    h=$(holder)
+    [ "$h" = 1 ] || [ "$h" = 2 ] && break
+    sleep 0.05
+  done
+  [ "$h" = 1 ] || [ "$h" = 2 ] || die "no node took the VIP: $(tail -5 "$DIR/n1/keepalived.log")"
+  status
+}
+
+status() {
+  local h
+  h=$(holder)
+  echo
+  echo "VIP $VIP is on: $( [ "$h" = 1 ] || [ "$h" = 2 ] && echo "node $h ($(ns "$h"))" || echo "$h")"
+  if [ "$STYLE" = agent ]; then
+    for n in 1 2; do
+      echo "--- node $n"
+      ip netns exec "$(ns "$n")" "$DIR/n$n/ha-agent" status 2>&1 | sed -n '1,6p' || true
+    done
+  fi
+  cat <<EOF
+
+Look around:
+  ip netns exec $(ns 1) $DIR/n1/ha-agent status        # the pair as node 1 sees it
+  ip netns exec $(ns 1) curl -s http://$NET.11:9471/metrics | grep ^ha_agent_
+  ip netns exec $CL curl -s http://$NET.11:8404/stats\;csv | cut -d, -f1,2,18 # HAProxy stats page
+  ip netns exec $CL psql -h $VIP -U monitor -d postgres -c 'select 1'
+  tail -f $DIR/n1/agent.log $DIR/n1/keepalived.log $DIR/webhooks.jsonl
+  bash $0 down                                          # remove every trace
+EOF
+}
+
+down() {
+  need_root down
+  for n in 1 2; do
+    kill_pidfile "$DIR/n$n/keepalived.main.pid"
+    kill_pidfile "$DIR/n$n/agent.pid"
+    kill_pidfile "$DIR/n$n/haproxy.pid" KILL
+  done
+  kill_pidfile "$DIR/receiver.pid"
+  kill_pidfile "$DIR/probe.pid"
+  for i in 1 2 3; do kill_pidfile "$DIR/db/pgbouncer$i.main.pid"; done
+  kill_pidfile "$DIR/db/postgres.pid" INT
+  # Anything still running inside the lab's namespaces goes too.
+  for name in n1 n2 db cl sw; do
+    if ip netns list | grep -q "^$P-$name\b"; then
+      local pids
+      pids=$(ip netns pids "$P-$name" 2>/dev/null || true)
+      [ -n "$pids" ] && { kill $pids 2>/dev/null || true; sleep 0.3; kill -9 $(ip netns pids "$P-$name" 2>/dev/null) 2>/dev/null || true; }
+      ip netns del "$P-$name"
+    fi
+  done
+  rm -rf "$DIR"
+  echo "lab $P is down"
+}
+
+cmd=${1:-}
+shift || true
+case $cmd in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  holder) holder ;;
+  kill-haproxy) kill_pidfile "$DIR/n$1/haproxy.pid" KILL ;;
+  start-haproxy) start_haproxy "$1" ;;
+  kill-keepalived) kill_pidfile "$DIR/n$1/keepalived.main.pid" KILL; kill_pidfile "$DIR/n$1/vrrp.pid" KILL ;;
+  start-keepalived) start_keepalived "$1" ;;
+  stop-agent) kill_pidfile "$DIR/n$1/agent.pid" ;;
+  start-agent) start_agent "$1" ;;
+  cut) ip -n "$SW" link set "v-n$1" down ;;
+  heal) ip -n "$SW" link set "v-n$1" up ;;
+  exec) n=$1; shift; ip netns exec "$(ns "$n")" "$@" ;;
+  *) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac
