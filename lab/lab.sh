@@ -185,7 +185,12 @@ EOF
 
 holder() { # prints 1, 2, both or none
   local h=()
-  for n in 1 2; do ip -n "$(ns "$n")" -o addr show dev eth0 2>/dev/null | grep -q " $VIP/" && h+=("$n"); done
+  local addrs
+  for n in 1 2; do
+    # Read the whole output first: `ip | grep -q` under pipefail fails when grep exits early (SIGPIPE).
+    addrs=$(ip -n "$(ns "$n")" -o addr show dev eth0 2>/dev/null || true)
+    [[ $addrs == *" $VIP/"* ]] && h+=("$n")
+  done
   case ${#h[@]} in 0) echo none ;; 1) echo "${h[0]}" ;; *) echo both ;; esac
 }
 

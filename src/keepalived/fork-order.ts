@@ -14,9 +14,12 @@ export function forkOrderMicros(pid = process.pid): number {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
     const startTicks = Number(fields[19])
-    const btime = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1])
-    if (!Number.isFinite(startTicks) || !Number.isFinite(btime)) throw new Error('unreadable /proc')
-    const tickMicros = btime * 1_000_000 + (startTicks * 1_000_000) / TICKS_PER_SECOND
+    // Boot time from now - uptime (10 ms precision); /proc/stat's btime is whole
+    // seconds and would shift every timestamp by up to a second.
+    const uptimeSeconds = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0])
+    if (!Number.isFinite(startTicks) || !Number.isFinite(uptimeSeconds)) throw new Error('unreadable /proc')
+    const bootMicros = (performance.timeOrigin + performance.now()) * 1000 - uptimeSeconds * 1_000_000
+    const tickMicros = Math.floor(bootMicros + (startTicks * 1_000_000) / TICKS_PER_SECOND)
     // Less than one tick (10 000 us) of room for the PID: forks in one tick differ by a few.
     return tickMicros + (pid % 10_000)
   } catch {
