@@ -102,14 +102,28 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     }
   }
 
+  let relativeSince: number | undefined
+  let confirmTimer: NodeJS.Timeout | undefined
+  const confirmMs = () => 2 * Math.max(config.checks.interval_ms, config.cluster?.poll_interval_ms ?? 0)
+
   /** The one place that decides the track_file value. */
   const updateFault = () => {
     const w = watch?.current()
-    const next = decideFault({
+    let next = decideFault({
       haproxy: config.checks.haproxy ? (watchKnown ? { up: w!.up, detail: w!.detail } : undefined) : null,
       verdict: latest,
       peers: cluster?.peers() ?? [],
     })
+    if (next.fault && next.relative) {
+      relativeSince ??= Date.now()
+      const left = relativeSince + confirmMs() - Date.now()
+      if (left > 0) {
+        clearTimeout(confirmTimer)
+        confirmTimer = setTimeout(updateFault, left + 5)
+        confirmTimer.unref()
+        next = { ...next, fault: false, reason: `confirming (${left} ms): ${next.reason}` }
+      }
+    } else relativeSince = undefined
     // Flap damping holds deep-check (relative health) changes only: a dead HAProxy
     // is never hidden, whatever the history.
     if (!next.pending && trackWritten !== undefined && next.fault !== trackWritten && !next.reason.startsWith('HAProxy gone')) {
@@ -294,6 +308,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
   const stopParts = async () => {
     clearTimeout(loopTimer)
+    clearTimeout(confirmTimer)
     clearInterval(instancesTimer)
     void heartbeat?.stop()
     heartbeat = undefined

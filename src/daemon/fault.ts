@@ -10,7 +10,9 @@
 // | everything passes                                      | 0          | 0            |
 //
 // A database outage seen by both nodes never takes the VIP away; a failure only
-// this node sees moves it to the node that can do the job. With no word from the
+// this node sees moves it to the node that can do the job, once it has persisted
+// for a confirmation time (two check intervals and two peer polls), so a node
+// whose link just came back does not FAULT on the verdict it took while cut off. With no word from the
 // peer we do not know it can do better (it may be dead): we never FAULT on deep
 // checks then, and only the vrrp_script weight lowers our priority.
 import type { CheckName, Verdict } from '../checks/index.js'
@@ -24,6 +26,8 @@ export interface FaultDecision {
   pending?: boolean
   /** failing checks every reachable peer fails too */
   shared?: CheckName[]
+  /** a fault by comparison with a peer (not HAProxy gone): applied only once it persists */
+  relative?: boolean
 }
 
 export function decideFault(input: {
@@ -43,7 +47,7 @@ export function decideFault(input: {
   }
   for (const c of failing) {
     const better = reachable.find((p) => p.checks!.some((pc) => pc.name === c.name && pc.status === 'pass') && !p.fault)
-    if (better) return { fault: true, reason: `${c.name} fails here but passes on ${better.node ?? better.url}: ${c.detail}`, checkExit: 1 }
+    if (better) return { fault: true, relative: true, reason: `${c.name} fails here but passes on ${better.node ?? better.url}: ${c.detail}`, checkExit: 1 }
   }
   return { fault: false, reason: `${names.join(', ')} failing here and on every peer: shared failure, no FAULT`, checkExit: 0, shared: names }
 }

@@ -1,0 +1,97 @@
+// The two-node lab end to end: real keepalived electing, moving the VIP and
+// running `ha-agent notify`; real HAProxy, PgBouncer and PostgreSQL behind it; a
+// client querying through the VIP. Outages are measured and reported; the
+// assertions bound them generously (CI machines are noisy).
+import t from 'tap'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { startLab } from '../fixtures/lab.js'
+import { waitFor } from '../fixtures/procs.js'
+
+const lab = await startLab(t)
+const probe = lab.startProbe(50)
+t.teardown(() => probe.stop())
+await waitFor('client through the VIP', () => probe.rows().some((r) => r.ok) || undefined)
+
+t.test('the shipped configs, as the lab rendered them, pass the tools own checks', async (t) => {
+  for (const n of [1, 2]) {
+    // keepalived 2.2.7's -t reports a valid file by ending with SIGTERM (exit 143), a bad one with exit 5 and the lines.
+    const kt = spawnSync('keepalived', ['-t', '-l', '-f', `${lab.dir}/n${n}/keepalived.conf`, '-p', `${lab.dir}/kt.pid`, '-r', `${lab.dir}/kt-vrrp.pid`], { encoding: 'utf8' })
+    t.ok((kt.status === 0 || kt.signal === 'SIGTERM') && !/Line \d+|Unknown keyword|WARNING/i.test(kt.stdout + kt.stderr), `keepalived -t node ${n}: ${kt.status ?? kt.signal} ${kt.stdout}${kt.stderr}`)
+    t.doesNotThrow(() => execFileSync('haproxy', ['-c', '-q', '-f', `${lab.dir}/n${n}/haproxy.cfg`], { stdio: 'pipe' }), `haproxy -c node ${n}`)
+    t.match(execFileSync('node', [`${lab.dir}/bin/ha-agent.js`, 'config', 'check', '--config', `${lab.dir}/n${n}/config.yaml`]).toString(), /valid/)
+  }
+})
+
+t.test('election settles on node 1 (priority 250)', async (t) => {
+  await lab.waitForHolder('1')
+  await waitFor('both nodes reported', () => {
+    const nodes = new Set(lab.transitions().map((x) => x.node))
+    return nodes.has('haproxy1') && nodes.has('haproxy2') ? true : undefined
+  })
+  t.pass('VIP on node 1; both nodes reported their transitions to the webhook')
+})
+
+async function outageOf(t: Tap, name: string, fault: () => Promise<unknown>, expectHolder: string) {
+  await new Promise((r) => setTimeout(r, 500))
+  const at = Date.now()
+  await fault()
+  await lab.waitForHolder(expectHolder)
+  await probe.waitForSuccessAfter(at)
+  await new Promise((r) => setTimeout(r, 300))
+  const outage = probe.outageSince(at)
+  t.comment(`${name}: client-visible outage ${outage} ms`)
+  return outage
+}
+type Tap = { comment(message: string): void }
+
+t.test('HAProxy killed on the master: VIP to node 2, clients recover; fail-back on restart', async (t) => {
+  const outage = await outageOf(t, 'HAProxy SIGKILL', () => lab.sh('kill-haproxy', '1'), '2')
+  t.ok(outage < 3000, `outage ${outage} ms`)
+  const fault = await waitFor('FAULT reported', () => lab.webhooks().find((w) => w.body.data.node === 'haproxy1' && w.body.data.state === 'FAULT'))
+  t.match(fault.body.data, { instance: 'VI_1', previous_state: 'MASTER', source: 'notify' })
+  await lab.sh('start-haproxy', '1')
+  await lab.waitForHolder('1')
+  t.pass('node 1 took the VIP back (preempt)')
+})
+
+t.test('keepalived killed on the master: node 2 takes over, clients follow', async (t) => {
+  t.teardown(() => lab.sh('start-keepalived', '1'))
+  // SIGKILL leaves the VIP configured on node 1 (nobody removes it) while node 2
+  // claims it with gratuitous ARP: both hold it, and clients follow node 2.
+  const outage = await outageOf(t, 'keepalived SIGKILL', () => lab.sh('kill-keepalived', '1'), 'both')
+  t.ok(outage < 4000, `outage ${outage} ms`)
+})
+
+t.test('keepalived restarted on node 1 clears the stale VIP and takes it back', async (t) => {
+  await lab.waitForHolder('1')
+  t.pass()
+})
+
+t.test("the master's link cut: VIP moves to node 2; healed, node 1 takes it back", async (t) => {
+  await new Promise((r) => setTimeout(r, 500))
+  const at = Date.now()
+  await lab.sh('cut', '1')
+  // Node 1 sees its link go down and enters FAULT (VIP removed): '2'. Were its
+  // carrier to stay up, it would keep the VIP on its side of the cut: 'both'.
+  await waitFor('VIP on node 2', async () => (['2', 'both'].includes(await lab.holder()) ? true : undefined), 15_000, 20)
+  await probe.waitForSuccessAfter(at)
+  await new Promise((r) => setTimeout(r, 300))
+  const outage = probe.outageSince(at)
+  t.comment(`link cut: client-visible outage ${outage} ms`)
+  t.ok(outage < 4000, `outage ${outage} ms`)
+  await lab.sh('heal', '1')
+  await lab.waitForHolder('1')
+  t.pass('healed: node 2 saw the higher priority and stepped down')
+})
+
+t.test('a calm period: no transitions at all', async (t) => {
+  const calmMs = Number(process.env.LAB_CALM_MS ?? 60_000)
+  // Settle first: the last transition of the heal must be behind us.
+  await waitFor('3 s without transitions', () => (Date.now() - Math.max(0, ...lab.transitions().map((x) => x.happened)) > 3000 ? true : undefined), 30_000, 200)
+  const from = Date.now()
+  await new Promise((r) => setTimeout(r, calmMs + 1000))
+  // By when they happened: events queued on node 1 while its link was cut arrive late.
+  const during = lab.transitions().filter((x) => x.happened >= from && x.happened < from + calmMs)
+  t.same(during, [], `no transitions in ${calmMs / 1000} s`)
+  t.equal(await lab.holder(), '1')
+})
