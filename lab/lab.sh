@@ -11,7 +11,8 @@
 #   VIP NET.100
 #
 # Usage: lab.sh up|down|status|kill-haproxy N|start-haproxy N|kill-keepalived N|
-#               start-keepalived N|cut N|heal N|holder|exec N CMD...
+#               start-keepalived N|stop-agent N|start-agent N|stop-postgres|start-postgres|
+#               cut N|heal N|holder|exec N CMD...
 # Env: LAB_PREFIX (hal), LAB_DIR (/run/ha-agent-lab-PREFIX), LAB_NET (10.77.0),
 #      LAB_STYLE (agent | guide: the guide's own killall-style check), LAB_NOTIFY
 #      (script | fifo).
@@ -147,6 +148,20 @@ setup_node() {
     -e "s#@VIP@#$VIP/24#" -e "s#@NODE_DIR@#$d#g" -e "$paths"
 }
 
+start_postgres() {
+  local d=$DIR/db
+  spawn "$DB" "$d/postgres.pid" "$d/postgres.log" setpriv --reuid=postgres --regid=postgres --init-groups -- \
+    "$(pg_bin)/postgres" -D "$d/pgdata" -k "$d" -c listen_addresses=127.0.0.1 -c port=5432 -c fsync=off
+}
+
+wait_postgres() {
+  for _ in $(seq 200); do
+    ip netns exec "$DB" pg_isready -q -h 127.0.0.1 -p 5432 && return 0
+    sleep 0.05
+  done
+  die "PostgreSQL did not start: $(tail -5 "$DIR/db/postgres.log")"
+}
+
 start_db() {
   local d=$DIR/db bin
   bin=$(pg_bin)
@@ -154,8 +169,7 @@ start_db() {
   mkdir -p "$d"
   chown postgres:postgres "$d"
   runuser -u postgres -- "$bin/initdb" -D "$d/pgdata" -A trust -U postgres --no-sync >"$d/initdb.log" 2>&1 || die "initdb failed: $(tail -3 "$d/initdb.log")"
-  spawn "$DB" "$d/postgres.pid" "$d/postgres.log" setpriv --reuid=postgres --regid=postgres --init-groups -- \
-    "$bin/postgres" -D "$d/pgdata" -k "$d" -c listen_addresses=127.0.0.1 -c port=5432 -c fsync=off
+  start_postgres
   printf '"postgres" ""\n"monitor" ""\n' >"$d/userlist.txt"
   for i in 1 2 3; do
     local port=$((6431 + i))
@@ -176,11 +190,7 @@ EOF
     chown postgres:postgres "$d/pgbouncer$i.ini"
     spawn "$DB" "$d/pgbouncer$i.main.pid" "$d/pgbouncer$i.out" setpriv --reuid=postgres --regid=postgres --init-groups -- pgbouncer "$d/pgbouncer$i.ini"
   done
-  for _ in $(seq 200); do
-    ip netns exec "$DB" pg_isready -q -h 127.0.0.1 -p 5432 && return 0
-    sleep 0.05
-  done
-  die "PostgreSQL did not start: $(tail -5 "$d/postgres.log")"
+  wait_postgres
 }
 
 holder() { # prints 1, 2, both or none
@@ -314,6 +324,8 @@ case $cmd in
   start-keepalived) start_keepalived "$1" ;;
   stop-agent) kill_pidfile "$DIR/n$1/agent.pid" ;;
   start-agent) start_agent "$1" ;;
+  stop-postgres) kill_pidfile "$DIR/db/postgres.pid" INT ;;
+  start-postgres) start_postgres; wait_postgres ;;
   cut) ip -n "$SW" link set "v-n$1" down ;;
   heal) ip -n "$SW" link set "v-n$1" up ;;
   exec) n=$1; shift; ip netns exec "$(ns "$n")" "$@" ;;

@@ -86,8 +86,15 @@ t.test("the master's link cut: VIP moves to node 2; healed, node 1 takes it back
 
 t.test('a calm period: no transitions at all', async (t) => {
   const calmMs = Number(process.env.LAB_CALM_MS ?? 60_000)
-  // Settle first: the last transition of the heal must be behind us.
-  await waitFor('3 s without transitions', () => (Date.now() - Math.max(0, ...lab.transitions().map((x) => x.happened)) > 3000 ? true : undefined), 30_000, 200)
+  // Settle first: every queued event delivered (node 1's waited out its cut link)
+  // and the last transition of the heal 3 s behind us.
+  await waitFor('outboxes drained and 3 s without transitions', async () => {
+    for (const n of [1, 2] as const) {
+      const s = JSON.parse(await lab.exec(n, [`${lab.dir}/n${n}/ha-agent`, 'status', '--json']))
+      if (s.outbox.pending > 0) return undefined
+    }
+    return Date.now() - Math.max(0, ...lab.transitions().map((x) => x.happened)) > 3000 ? true : undefined
+  }, 60_000, 300)
   const from = Date.now()
   await new Promise((r) => setTimeout(r, calmMs + 1000))
   // By when they happened: events queued on node 1 while its link was cut arrive late.
