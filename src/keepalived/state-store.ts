@@ -1,6 +1,6 @@
 // The last known VRRP state per instance, kept where both `ha-agent notify`
 // (a short process per transition) and the daemon can read it.
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { describeSystemError, StorageError } from '../errors/index.js'
 import type { VrrpState } from '../events/index.js'
@@ -21,30 +21,62 @@ function fileFor(stateDir: string, name: string): string {
   return join(stateDir, 'vrrp', `${encodeURIComponent(name)}.json`)
 }
 
-/**
- * Records the new state; returns the previous one (null when unknown). A
- * transition older (by `order`) than the recorded one is a notify process that
- * lost the start-up race: it leaves the newer state in place.
- */
-export function recordTransition(stateDir: string, t: Transition, at: Date = new Date(), order?: number): VrrpState | null {
-  const path = fileFor(stateDir, t.instance)
-  let recorded: InstanceState | undefined
+/** The recorded state of one instance, or undefined when none (or unreadable). */
+export function readInstance(stateDir: string, name: string): InstanceState | undefined {
   try {
-    recorded = JSON.parse(readFileSync(path, 'utf8')) as InstanceState
+    return JSON.parse(readFileSync(fileFor(stateDir, name), 'utf8')) as InstanceState
   } catch {
-    recorded = undefined
+    return undefined
   }
-  if (recorded && order !== undefined && recorded.order !== undefined && order < recorded.order) return null
-  const previous = recorded?.state ?? null
-  const next: InstanceState = { name: t.instance, kind: t.kind, state: t.state, priority: t.priority, since: at.toISOString(), ...(order !== undefined ? { order } : {}) }
+}
+
+/**
+ * Replaces an instance's record: temp file, fsync, rename, so a reader sees the
+ * old record or the new one, never a torn one. On failure (full disk) the temp
+ * file is removed and the old record stays.
+ */
+export function writeInstance(stateDir: string, state: InstanceState): void {
+  const path = fileFor(stateDir, state.name)
+  const tmp = `${path}.${process.pid}.tmp`
   try {
     mkdirSync(join(stateDir, 'vrrp'), { recursive: true, mode: 0o750 })
-    writeFileSync(`${path}.${process.pid}.tmp`, JSON.stringify(next))
-    renameSync(`${path}.${process.pid}.tmp`, path)
+    const fd = openSync(tmp, 'w', 0o640)
+    try {
+      writeSync(fd, JSON.stringify(state))
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+    renameSync(tmp, path)
   } catch (err) {
+    try {
+      unlinkSync(tmp)
+    } catch {
+      /* never created */
+    }
     throw new StorageError(`cannot record VRRP state at ${path}: ${describeSystemError(err)}`, { cause: err })
   }
-  return previous
+}
+
+/** True when `order` is older than the recorded transition: a notify process that lost the start-up race. */
+export function isStale(recorded: InstanceState | undefined, order: number | undefined): boolean {
+  return recorded !== undefined && order !== undefined && recorded.order !== undefined && order < recorded.order
+}
+
+/**
+ * Records the new state; returns the previous one (null when unknown). A
+ * transition older (by `order`) than the recorded one leaves the newer state in
+ * place and returns null.
+ */
+export function recordTransition(stateDir: string, t: Transition, at: Date = new Date(), order?: number): VrrpState | null {
+  const recorded = readInstance(stateDir, t.instance)
+  if (isStale(recorded, order)) return null
+  writeInstance(stateDir, stateAfter(t, at, order))
+  return recorded?.state ?? null
+}
+
+export function stateAfter(t: Transition, at: Date, order?: number): InstanceState {
+  return { name: t.instance, kind: t.kind, state: t.state, priority: t.priority, since: at.toISOString(), ...(order !== undefined ? { order } : {}) }
 }
 
 export function readInstances(stateDir: string): InstanceState[] {
