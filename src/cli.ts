@@ -2,7 +2,7 @@
 // the exit code, so `ha-agent check` pays for nothing but the check path.
 import { AgentError, ConfigError, EXIT, UsageError } from './errors/index.js'
 import type { Command, CommandContext } from './cli/context.js'
-import { loadConfig, resolveConfigPath } from './config/load.js'
+import { resolveConfigPath } from './config/path.js'
 
 declare const __VERSION__: string
 export const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0-dev'
@@ -70,7 +70,8 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
       env,
       stdout,
       stderr,
-      loadConfig: () => loadConfig(configPath, { env }),
+      // yaml and zod load only when a command asks for its config.
+      loadConfig: async () => (await import('./config/load.js')).loadConfig(configPath, { env }),
     }
     return await found.command(ctx)
   } catch (err) {

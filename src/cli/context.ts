@@ -14,7 +14,7 @@ export interface CommandContext {
   stdout: Output
   stderr: Output
   /** loads and validates the config at configPath (throws ConfigError) */
-  loadConfig(): AgentConfig
+  loadConfig(): Promise<AgentConfig>
 }
 
 /** A command returns its exit code or throws (ExitError, UsageError, ConfigError). */

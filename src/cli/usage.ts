@@ -33,7 +33,7 @@ export const COMMANDS: CommandHelp[] = [
     options: [
       ['--only NAMES', 'comma list of checks: haproxy,pgbouncer,postgres,system'],
       ['--json', 'print the verdict as JSON'],
-      ['--timeout MS', 'answer within MS (+200 ms) whatever hangs; default checks.timeout_ms'],
+      ['--timeout MS', 'answer within MS (+200 ms) whatever hangs; default 1000'],
     ],
   },
   {

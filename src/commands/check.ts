@@ -1,11 +1,16 @@
-// `ha-agent check`: what keepalived's vrrp_script runs. Asks the daemon for its
-// fresh verdict over the control socket (no probes from this process at all);
-// without a daemon it probes itself. Either way it answers within --timeout.
+// `ha-agent check`: what keepalived's vrrp_script runs every second. It asks the
+// daemon for its fresh verdict over the control socket, finding the socket with
+// a line match on the config, so this path loads no YAML parser, no schema, no
+// probe code. Without a daemon (or one running another config) it loads the
+// config and probes itself. Either way it answers within --timeout + 200 ms.
 import type { Command } from '../cli/context.js'
 import { parseCommandArgs, parseMs } from '../cli/args.js'
-import { CHECK_NAMES, runChecks, type CheckName, type Verdict } from '../checks/index.js'
-import { controlRequest, controlSocketPath, ControlUnavailable } from '../control/client.js'
+import { CHECK_NAMES, type CheckName, type Verdict } from '../checks/types.js'
+import { controlRequest, controlSocketPath } from '../control/client.js'
+import { peekRuntimeDir } from '../config/path.js'
 import { EXIT, UsageError } from '../errors/index.js'
+
+const DEFAULT_TIMEOUT_MS = 1000
 
 function parseOnly(value: string | undefined): CheckName[] | undefined {
   if (!value) return undefined
@@ -14,22 +19,6 @@ function parseOnly(value: string | undefined): CheckName[] | undefined {
     if (!(CHECK_NAMES as readonly string[]).includes(n)) throw new UsageError(`check: unknown check "${n}" (valid: ${CHECK_NAMES.join(', ')})`)
   }
   return names as CheckName[]
-}
-
-async function verdictFromDaemonOrLocal(
-  socket: string,
-  only: CheckName[] | undefined,
-  timeoutMs: number,
-  local: () => Promise<Verdict>,
-): Promise<Verdict> {
-  try {
-    const res = await controlRequest(socket, { op: 'check', ...(only ? { only } : {}), timeoutMs }, timeoutMs + 100)
-    if (res.ok && 'verdict' in res) return res.verdict
-    throw new Error('error' in res ? res.error : 'unexpected daemon answer')
-  } catch (err) {
-    if (err instanceof ControlUnavailable) return local()
-    throw err
-  }
 }
 
 export function formatVerdict(v: Verdict): string {
@@ -46,33 +35,43 @@ export const check: Command = async (ctx) => {
   })
   if (positionals.length) throw new UsageError(`check: unexpected argument "${positionals[0]}"`)
   const only = parseOnly(values.only)
-  const config = ctx.loadConfig()
-  const timeoutMs = parseMs('check', '--timeout', values.timeout) ?? config.checks.timeout_ms
+  const flagTimeout = parseMs('check', '--timeout', values.timeout)
+  const budgetMs = flagTimeout ?? DEFAULT_TIMEOUT_MS
+  const started = Date.now()
+
+  const local = async (): Promise<Verdict> => {
+    const config = await ctx.loadConfig()
+    const { runChecks } = await import('../checks/index.js')
+    const timeoutMs = Math.max(1, (flagTimeout ?? config.checks.timeout_ms) - (Date.now() - started))
+    return runChecks(config, { ...(only ? { only } : {}), timeoutMs })
+  }
+  const viaDaemon = async (): Promise<Verdict> => {
+    try {
+      const res = await controlRequest(
+        controlSocketPath(peekRuntimeDir(ctx.configPath)),
+        { op: 'check', ...(only ? { only } : {}), ...(flagTimeout ? { timeoutMs: flagTimeout } : {}), configPath: ctx.configPath },
+        budgetMs + 100,
+      )
+      if (res.ok && 'verdict' in res) return res.verdict
+    } catch {
+      // no daemon, a stale socket, a daemon of another config: probe ourselves
+    }
+    return local()
+  }
 
   // A hard overall bound: whatever hangs (daemon, socket, DNS), keepalived gets an answer.
   let timer: NodeJS.Timeout | undefined
-  const overall = new Promise<Verdict>((resolve) => {
-    timer = setTimeout(
-      () => resolve({ healthy: false, checks: [], checkedAt: new Date().toISOString(), source: 'local' }),
-      timeoutMs + 200,
-    )
+  const overall = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), budgetMs + 200)
   })
-  let verdict: Verdict
+  let verdict: Verdict | undefined
   try {
-    verdict = await Promise.race([
-      verdictFromDaemonOrLocal(controlSocketPath(config.runtime_dir), only, timeoutMs, () =>
-        runChecks(config, { ...(only ? { only } : {}), timeoutMs }),
-      ),
-      overall,
-    ])
-  } catch (err) {
-    ctx.stderr.write(`check: ${(err as Error).message}\n`)
-    return EXIT.FAILED
+    verdict = await Promise.race([viaDaemon(), overall])
   } finally {
     clearTimeout(timer)
   }
-  if (verdict.checks.length === 0 && !verdict.healthy) {
-    ctx.stderr.write(`check: no verdict within ${timeoutMs + 200} ms\n`)
+  if (!verdict) {
+    ctx.stderr.write(`check: no verdict within ${budgetMs + 200} ms\n`)
     return EXIT.FAILED
   }
   ctx.stdout.write(values.json ? JSON.stringify(verdict) + '\n' : formatVerdict(verdict))

@@ -9,7 +9,7 @@ import { startDaemon } from '../daemon/index.js'
 export const run: Command = async (ctx) => {
   const { positionals } = parseCommandArgs('run', ctx.args, {})
   if (positionals.length) throw new UsageError(`run: unexpected argument "${positionals[0]}"`)
-  const config = ctx.loadConfig()
+  const config = await ctx.loadConfig()
   const logger = createLogger({ level: config.log_level, node: config.node })
   const daemon = await startDaemon({ config, logger })
   let reloading = Promise.resolve()
@@ -17,7 +17,7 @@ export const run: Command = async (ctx) => {
     reloading = reloading.then(async () => {
       let next
       try {
-        next = ctx.loadConfig()
+        next = await ctx.loadConfig()
       } catch (err) {
         if (err instanceof ConfigError) {
           for (const p of err.problems) logger.error({ key: p.path, problem: p.message, config: ctx.configPath }, `config reload rejected: ${p.path}: ${p.message}`)

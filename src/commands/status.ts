@@ -43,7 +43,7 @@ export function formatStatus(s: StatusSnapshot): string {
 export const status: Command = async (ctx) => {
   const { values, positionals } = parseCommandArgs('status', ctx.args, { json: { type: 'boolean' } })
   if (positionals.length) throw new UsageError(`status: unexpected argument "${positionals[0]}"`)
-  const config = ctx.loadConfig()
+  const config = await ctx.loadConfig()
   const socket = controlSocketPath(config.runtime_dir)
   let res
   try {

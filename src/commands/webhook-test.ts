@@ -9,7 +9,7 @@ import type { DeliveryResult } from '../webhooks/index.js'
 export const webhookTest: Command = async (ctx) => {
   const { values, positionals } = parseCommandArgs('webhook test', ctx.args, { name: { type: 'string' }, timeout: { type: 'string' } })
   if (positionals.length) throw new UsageError(`webhook test: unexpected argument "${positionals[0]}"`)
-  const config = ctx.loadConfig()
+  const config = await ctx.loadConfig()
   const timeoutMs = parseMs('webhook test', '--timeout', values.timeout) ?? 10_000
   const names = config.webhooks.map((w) => w.name)
   if (!names.length) throw new UsageError('webhook test: no webhooks configured (webhooks: [])')

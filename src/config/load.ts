@@ -5,7 +5,7 @@ import type { z } from 'zod'
 import { ConfigError, describeSystemError, type ConfigProblem } from '../errors/index.js'
 import { configSchema, type ParsedConfig } from './schema.js'
 
-export const DEFAULT_CONFIG_PATH = '/etc/ha-agent/config.yaml'
+export { DEFAULT_CONFIG_PATH, resolveConfigPath } from './path.js'
 
 type Webhook = ParsedConfig['webhooks'][number]
 export type WebhookConfig = Webhook & {
@@ -169,7 +169,3 @@ export function loadConfig(path: string, opts: LoadOptions = {}): AgentConfig {
   return buildConfig(doc, path, opts)
 }
 
-/** --config, else $HA_AGENT_CONFIG, else /etc/ha-agent/config.yaml */
-export function resolveConfigPath(flag: string | undefined, env: Record<string, string | undefined>): string {
-  return flag ?? env.HA_AGENT_CONFIG ?? DEFAULT_CONFIG_PATH
-}

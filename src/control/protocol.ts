@@ -6,7 +6,7 @@ import type { CheckName, Verdict } from '../checks/types.js'
 export const CONTROL_SOCKET_NAME = 'agent.sock'
 
 export type ControlRequest =
-  | { op: 'check'; only?: CheckName[]; timeoutMs: number }
+  | { op: 'check'; only?: CheckName[]; timeoutMs?: number; configPath?: string }
   | { op: 'status' }
   | { op: 'webhook-test'; name?: string; timeoutMs: number }
   | { op: 'ping' }

@@ -1,6 +1,7 @@
 // `ha-agent run`: keeps fresh verdicts, keeps keepalived's track_file current,
 // delivers the outbox, reads the notify FIFO, serves the control socket and the
 // HTTP API. Started by a function that returns stop(), so tests run it in-process.
+import { resolve } from 'node:path'
 import { schedule, type ScheduledTask } from 'node-cron'
 import type { FastifyInstance } from 'fastify'
 import { buildApp, createMetrics, type AgentMetrics, type StatusSnapshot } from '../api/index.js'
@@ -213,7 +214,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       case 'status':
         return { ok: true, status: snapshot() as unknown as Record<string, unknown> }
       case 'check':
-        return { ok: true, verdict: await freshVerdict(req.only, req.timeoutMs) }
+        // A `check` run with another config file must not take this daemon's word.
+        if (req.configPath && config.configPath && resolve(req.configPath) !== resolve(config.configPath)) {
+          return { ok: false, error: `this daemon runs ${config.configPath}, not ${req.configPath}` }
+        }
+        return { ok: true, verdict: await freshVerdict(req.only, req.timeoutMs ?? config.checks.timeout_ms) }
       case 'webhook-test': {
         const targets = config.webhooks.filter((w) => !req.name || w.name === req.name)
         if (!targets.length) return { ok: false, error: req.name ? `no webhook named "${req.name}"` : 'no webhooks configured' }

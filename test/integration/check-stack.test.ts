@@ -85,11 +85,12 @@ t.test('a socket that accepts and never answers: exit 1 within timeout + 200 ms'
   const started = Date.now()
   const r = await runCli(['check', '--only', 'haproxy', '--timeout', '500', '--config', config])
   t.equal(r.code, 1)
-  t.match(r.stdout, /no answer to "show (info|stat)" within 500 ms/)
-  // The process start (~100-300 ms on a loaded CI box) is outside our deadline; the check itself is bounded.
+  // --timeout is the whole budget: loading the config comes out of it, the probes get the rest.
+  t.match(r.stdout, /no answer to "show (info|stat)" within \d+ ms/)
+  // Node's own start-up (~100-400 ms on a loaded CI box) comes before our clock starts.
   t.ok(Date.now() - started < 500 + 200 + 1500, `took ${Date.now() - started} ms`)
   const inner = Number(/haproxy\s+fail\s+(\d+)ms/.exec(r.stdout)?.[1])
-  t.ok(inner >= 490 && inner <= 700, `check latency ${inner} ms is the deadline`)
+  t.ok(inner <= 500 + 50, `the probe stopped at its deadline (${inner} ms)`)
 })
 
 t.test('garbage on the socket is a failed result, not a crash', async (t) => {

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Builds dist/ha-agent_<version>_all.deb from dist/ (npm run build) and deb/.
+# VERSION overrides package.json's version (the upgrade test bumps it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VERSION=${VERSION:-$(node -p 'require("./package.json").version')}
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
+[ -f dist/ha-agent.js ] || { echo "deb/build.sh: dist/ha-agent.js missing: run npm run build" >&2; exit 1; }
+
+stage=$(mktemp -d)
+chmod 0755 "$stage"
+trap 'rm -rf "$stage"' EXIT
+umask 022
+install -d "$stage/DEBIAN" "$stage/usr/bin" "$stage/usr/lib/ha-agent" "$stage/etc/ha-agent" \
+  "$stage/lib/systemd/system" "$stage/usr/share/doc/ha-agent/examples" "$stage/usr/share/man/man1"
+
+install -m 0644 dist/ha-agent.js "$stage/usr/lib/ha-agent/ha-agent.js"
+install -d "$stage/usr/lib/ha-agent/chunks"
+install -m 0644 dist/chunks/*.js "$stage/usr/lib/ha-agent/chunks/"
+# The bundle's shebang is for development; the package runs it through /usr/bin/ha-agent.
+sed -i '1{/^#!/d}' "$stage/usr/lib/ha-agent/ha-agent.js" "$stage"/usr/lib/ha-agent/chunks/*.js
+printf '#!/bin/sh\nexec /usr/bin/node /usr/lib/ha-agent/ha-agent.js "$@"\n' >"$stage/usr/bin/ha-agent"
+chmod 0755 "$stage/usr/bin/ha-agent"
+
+# 0644 in the archive (lintian); postinst makes it root:ha-agent 0640, since secrets may go in it.
+install -m 0644 deb/config.yaml "$stage/etc/ha-agent/config.yaml"
+install -m 0644 systemd/ha-agent.service "$stage/lib/systemd/system/ha-agent.service"
+install -m 0644 keepalived/keepalived.conf keepalived/keepalived-fifo.conf keepalived/ha-agent.yaml haproxy/haproxy.cfg \
+  "$stage/usr/share/doc/ha-agent/examples/"
+
+node scripts/gen-man.mjs "$VERSION" "$stage/usr/share/man/man1/ha-agent.1"
+gzip -9n "$stage/usr/share/man/man1/ha-agent.1"
+# A native package (no Debian revision): the changelog is changelog.gz.
+sed "s/@VERSION@/$VERSION/" deb/changelog | gzip -9n >"$stage/usr/share/doc/ha-agent/changelog.gz"
+node deb/copyright.mjs >"$stage/usr/share/doc/ha-agent/copyright"
+chmod 0644 "$stage/usr/share/doc/ha-agent/copyright" "$stage/usr/share/doc/ha-agent/changelog.gz" "$stage/usr/share/man/man1/ha-agent.1.gz"
+
+install -m 0644 deb/conffiles "$stage/DEBIAN/conffiles"
+install -m 0755 deb/postinst deb/prerm deb/postrm "$stage/DEBIAN/"
+size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
+sed -e "s/@VERSION@/$VERSION/" -e "s/@SIZE@/$size/" deb/control.in >"$stage/DEBIAN/control"
+(cd "$stage" && find . -type f ! -path './DEBIAN/*' -printf '%P\0' | sort -z | xargs -0 md5sum) >"$stage/DEBIAN/md5sums"
+chmod 0644 "$stage/DEBIAN/md5sums" "$stage/DEBIAN/control"
+find "$stage" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+
+out=dist/ha-agent_${VERSION}_all.deb
+dpkg-deb --root-owner-group -Zxz --build "$stage" "$out" >/dev/null
+echo "$out"
