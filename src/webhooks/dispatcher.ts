@@ -2,12 +2,12 @@
 // retried until delivered or dead before the next event goes. Progress is the
 // queue itself (a delivered event's file is deleted), so a crash or `kill -9`
 // resumes with the same events and the same webhook-ids: at least once.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, watch, writeFileSync, type FSWatcher } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, watch, writeFileSync, type FSWatcher } from 'node:fs'
 import { join } from 'node:path'
 import type { WebhookConfig } from '../config/index.js'
 import type { AgentEvent } from '../events/index.js'
 import type { Logger } from '../log/index.js'
-import { deadDir, queueDir, writeDurably } from '../outbox/index.js'
+import { deadDir, oldestEvents, queueDir, writeDurably } from '../outbox/index.js'
 import { renderRequest } from './render.js'
 import { backoffDelay, classifyStatus, parseRetryAfter, type Outcome } from './retry.js'
 
@@ -51,6 +51,8 @@ interface HeadState {
 }
 
 const RECENT_LIMIT = 2000
+/** how many of the oldest queued names a lane holds at once (memory stays flat whatever the backlog) */
+const WINDOW = 256
 
 class Lane {
   readonly dir: string
@@ -63,7 +65,12 @@ class Lane {
   private watcher: FSWatcher | undefined
   private inFlight: AbortController | undefined
   private stopped = false
-  pending = 0
+  /** the oldest queued names, read from disk; `pos` is the head */
+  private window: string[] = []
+  private pos = 0
+  private total = 0
+  /** something may have been queued that the window does not show */
+  private dirty = true
   lastResult: Outcome | undefined
 
   constructor(
@@ -81,7 +88,12 @@ class Lane {
       this.head = undefined
     }
     try {
-      this.watcher = watch(this.dir, () => this.pump())
+      // Our own deletions (delivered, dead) fire the watcher too; only a name
+      // that exists is news. A missing name means "look": inotify overflowed.
+      this.watcher = watch(this.dir, (_type, name) => {
+        if (name && !(name.endsWith('.json') && existsSync(join(this.dir, name)))) return
+        this.refresh()
+      })
       this.watcher.on('error', () => {})
       this.watcher.unref()
     } catch {
@@ -93,24 +105,48 @@ class Lane {
     return (this.opts.now ?? Date.now)()
   }
 
-  list(): string[] {
+  /** new events may be on disk (watcher, kick, safety poll): re-read the window before the next head */
+  refresh(): void {
+    this.dirty = true
+    this.pump()
+  }
+
+  private readWindow(): void {
+    // The read is synchronous: an event linked in after it fires the watcher
+    // afterwards and sets dirty again, so nothing falls between the two.
+    this.dirty = false
     try {
-      return readdirSync(this.dir).filter((n) => n.endsWith('.json')).sort()
+      const w = oldestEvents(this.dir, WINDOW)
+      this.window = w.names
+      this.total = w.total
+    } catch (err) {
+      this.opts.logger.error({ webhook: this.webhook.name, err, dir: this.dir }, 'cannot read the webhook queue')
+      this.window = []
+      this.total = 0
+      this.dirty = true
+    }
+    this.pos = 0
+  }
+
+  private pending(): number {
+    if (!this.dirty) return Math.max(0, this.total - this.pos)
+    try {
+      return oldestEvents(this.dir, 0).total
     } catch {
-      return []
+      return 0
     }
   }
 
   deadCount(): number {
     try {
-      return readdirSync(this.deadDir).filter((n) => n.endsWith('.json')).length
+      return oldestEvents(this.deadDir, 0).total
     } catch {
       return 0
     }
   }
 
   stats(): WebhookStats {
-    const s: WebhookStats = { name: this.webhook.name, pending: this.list().length, dead: this.deadCount() }
+    const s: WebhookStats = { name: this.webhook.name, pending: this.pending(), dead: this.deadCount() }
     if (this.lastResult) s.lastResult = this.lastResult
     if (this.head?.lastError) s.lastError = this.head.lastError
     if (this.head?.nextAttemptAt) s.nextAttemptAt = new Date(this.head.nextAttemptAt).toISOString()
@@ -152,9 +188,8 @@ class Lane {
 
   private async drain(): Promise<void> {
     while (!this.stopped) {
-      const names = this.list()
-      this.pending = names.length
-      const name = names[0]
+      if (this.dirty || this.pos >= this.window.length) this.readWindow()
+      const name = this.window[this.pos]
       if (!name) return
       const id = name.slice(0, -'.json'.length)
       if (this.head?.id !== id) this.head = { id, attempts: 0, nextAttemptAt: 0 }
@@ -165,13 +200,16 @@ class Lane {
       try {
         event = JSON.parse(readFileSync(path, 'utf8')) as AgentEvent
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue
-        this.deadLetter(path, { id } as AgentEvent, `unreadable event file: ${(err as Error).message}`)
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+          this.advance()
+          continue
+        }
+        if (!this.deadLetter(path, { id } as AgentEvent, `unreadable event file: ${(err as Error).message}`)) return
         continue
       }
       const age = this.now - Date.parse(event.timestamp)
       if (age > this.webhook.max_age) {
-        this.deadLetter(path, event, `not delivered within max_age (${this.head.attempts} attempts; last: ${this.head.lastError ?? 'none'})`)
+        if (!this.deadLetter(path, event, `not delivered within max_age (${this.head.attempts} attempts; last: ${this.head.lastError ?? 'none'})`)) return
         continue
       }
       const outcome = await this.attempt(event)
@@ -182,6 +220,7 @@ class Lane {
         } catch {
           /* already gone */
         }
+        this.advance()
         this.lastResult = 'delivered'
         this.head = undefined
         try {
@@ -193,7 +232,7 @@ class Lane {
         this.opts.onResult?.(this.webhook.name, 'delivered', event)
         this.opts.logger.debug({ webhook: this.webhook.name, id: event.id, type: event.type }, 'webhook delivered')
       } else if (outcome.result === 'dead') {
-        this.deadLetter(path, event, outcome.detail)
+        if (!this.deadLetter(path, event, outcome.detail)) return
       } else {
         this.head.attempts += 1
         this.head.lastError = outcome.detail
@@ -243,7 +282,12 @@ class Lane {
     }
   }
 
-  private deadLetter(path: string, event: AgentEvent, reason: string): void {
+  private advance(): void {
+    this.pos++
+  }
+
+  /** Moves the head to dead/; false (and a retry scheduled) when it cannot, keeping it queued. */
+  private deadLetter(path: string, event: AgentEvent, reason: string): boolean {
     try {
       mkdirSync(this.deadDir, { recursive: true, mode: 0o750 })
       const target = join(this.deadDir, `${event.id}.json`)
@@ -253,8 +297,9 @@ class Lane {
       // Cannot move it: keep it at the head rather than lose it.
       this.opts.logger.error({ webhook: this.webhook.name, id: event.id, err }, 'cannot dead-letter event; keeping it queued')
       this.schedule(5000)
-      return
+      return false
     }
+    this.advance()
     this.head = undefined
     try {
       unlinkSync(this.stateFile)
@@ -265,6 +310,7 @@ class Lane {
     this.record(event.id, this.webhook.name, 'dead', reason)
     this.opts.onResult?.(this.webhook.name, 'dead', event)
     this.opts.logger.error({ webhook: this.webhook.name, id: event.id, type: event.type, reason, dead_letter: this.deadDir }, 'webhook event dead-lettered')
+    return true
   }
 
   async stop(): Promise<void> {
@@ -305,13 +351,13 @@ export function startDispatcher(opts: DispatcherOptions): Dispatcher {
   }
   build(opts.webhooks)
   const poll = setInterval(() => {
-    for (const lane of lanes.values()) lane.pump()
+    for (const lane of lanes.values()) lane.refresh()
   }, opts.pollMs ?? 1000)
   poll.unref()
 
   return {
     kick() {
-      for (const lane of lanes.values()) lane.pump()
+      for (const lane of lanes.values()) lane.refresh()
     },
     reload: build,
     stats() {

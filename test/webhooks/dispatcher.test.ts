@@ -1,5 +1,5 @@
 import t from 'tap'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildConfig } from '../../src/config/index.js'
@@ -72,6 +72,8 @@ t.test('a receiver that never answers times out and is retried; one that closes 
   const d = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger, random: fastRetries, onResult: (_w, r) => results.push(r) })
   t.teardown(() => d.stop())
   await rx.waitForDelivered(1, 5000)
+  // The receiver records the request before the dispatcher has read the answer.
+  await d.waitFor(ev.id, 5000)
   t.same(results, ['retry', 'retry', 'delivered'])
   t.equal(rx.delivered[0]!.headers['webhook-id'], ev.id)
 })
@@ -103,4 +105,44 @@ t.test('only / events filters route events to the right webhooks', async (t) => 
   await new Promise((r) => setTimeout(r, 200))
   t.equal(a.delivered.length, 1, 'a got only the unrestricted event')
   t.equal(b.all.length, 0, 'b wants vrrp.transition only; "only: [b]" cannot override its filter')
+})
+
+t.test('a long backlog (webhook down, then back) drains in order, a window at a time', async (t) => {
+  const rx = await startReceiver(t)
+  const { stateDir, config, outbox } = setup(t, [{ name: 'hook', url: rx.url }])
+  const N = 1200 // several windows of 256
+  rx.reply(503, 503)
+  const ids: string[] = []
+  for (let i = 0; i < N; i++) ids.push((await outbox.append({ type: 'agent.test', data: { node: 'n', state: 'x', i } })).id)
+  const d = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger, random: fastRetries })
+  t.teardown(() => d.stop())
+  // Events recorded while the backlog drains (from other processes) keep their place.
+  const late: string[] = []
+  for (let i = 0; i < 5; i++) late.push((await outbox.append({ type: 'agent.test', data: { node: 'n', state: 'late', i } })).id)
+  const got = await rx.waitForDelivered(N + 5, 120_000)
+  t.same(got.map((r) => r.headers['webhook-id']), [...ids, ...late], 'every event once, in order')
+  t.equal(rx.all.length, N + 5 + 2, 'only the two 503s were repeated')
+  await t.resolveMatch(d.waitFor(late[4]!, 2000), [{ webhook: 'hook', result: 'delivered' }])
+  t.equal(d.stats().pending, 0)
+})
+
+t.test('a dead letter that cannot be written keeps the event queued without spinning', async (t) => {
+  const rx = await startReceiver(t)
+  const { stateDir, config, outbox } = setup(t, [{ name: 'hook', url: rx.url }])
+  rx.setDefault(410)
+  const ev = await outbox.append({ type: 'agent.test', data: { node: 'n', state: 'x' } })
+  // A regular file where the dead-letter directory should be: mkdir fails (ENOTDIR/EEXIST).
+  mkdirSync(join(stateDir, 'dead'))
+  writeFileSync(join(stateDir, 'dead', 'hook'), 'not a directory')
+  const d = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger, random: fastRetries })
+  t.teardown(() => d.stop())
+  await rx.waitForDelivered(0)
+  await new Promise((r) => setTimeout(r, 300))
+  // The event loop is still free (a timer fires on time) and the event is still queued.
+  const started = performance.now()
+  await new Promise((r) => setTimeout(r, 20))
+  t.ok(performance.now() - started < 500, 'the event loop is not blocked')
+  t.equal(rx.all.length, 1, 'one attempt, then waiting for the dead-letter retry')
+  t.same(readdirSync(join(stateDir, 'queue', 'hook')).filter((n) => n.endsWith('.json')), [`${ev.id}.json`], 'kept in the queue')
+  t.equal(d.stats().pending, 1)
 })
