@@ -27,3 +27,21 @@ t.test('notify_fifo lines', async (t) => {
   t.equal(parseFifoLine('VS [10.0.0.1]:tcp:80 UP'), null)
   t.equal(parseFifoLine(''), null)
 })
+
+t.test('notify_fifo lines that are not transitions are ignored, names may hold spaces', async (t) => {
+  // keepalived.conf(5): priority changes with notify_priority_changes, and LVS checker lines.
+  t.equal(parseFifoLine('INSTANCE "VI_1" MASTER_PRIORITY 150'), null)
+  t.equal(parseFifoLine('INSTANCE "VI_1" BACKUP_PRIORITY 90'), null)
+  t.equal(parseFifoLine('RS [1.2.3.4]:tcp:80 [192.168.201.15]:tcp:80 DOWN'), null)
+  t.equal(parseFifoLine('garbage'), null)
+  t.same(parseFifoLine('INSTANCE "web vip" backup 90\r'), { kind: 'INSTANCE', instance: 'web vip', state: 'BACKUP', priority: 90 })
+  t.same(parseFifoLine('INSTANCE "VI_1" DELETED 0'), { kind: 'INSTANCE', instance: 'VI_1', state: 'DELETED', priority: 0 })
+})
+
+t.test('more argument checks', async (t) => {
+  t.same(parseNotifyArgs(['instance', 'VI_1', 'stop', '0']), { kind: 'INSTANCE', instance: 'VI_1', state: 'STOP', priority: 0 })
+  t.throws(() => parseNotifyArgs(['INSTANCE', 'VI_1', 'MASTER', '100', 'extra']), /unexpected argument "extra"/)
+  t.throws(() => parseNotifyArgs(['master', 'VI_1', 'extra']), /unexpected argument "extra"/)
+  t.throws(() => parseNotifyArgs(['INSTANCE', 'VI_1', 'MASTER', 'high']), /PRIORITY "high"/)
+  t.throws(() => parseNotifyArgs(['GROUP']), /GROUP needs a NAME/)
+})

@@ -58,3 +58,57 @@ t.test('alertmanager v4 and slack shapes', async (t) => {
   t.match(slack.text, 'haproxy1: instance VI_1 is FAULT (was MASTER), priority 250')
   t.equal(slack.blocks[0].type, 'section')
 })
+
+t.test('standard signature verifies with WebCrypto (a second, independent HMAC)', async (t) => {
+  const { webcrypto } = await import('node:crypto')
+  const req = renderRequest(event, webhook('standard'), Date.now())!
+  const key = await webcrypto.subtle.importKey('raw', Buffer.from('MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'base64'), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify'])
+  const sig = Buffer.from(req.headers['webhook-signature']!.slice('v1,'.length), 'base64')
+  const signed = new TextEncoder().encode(`${req.headers['webhook-id']}.${req.headers['webhook-timestamp']}.${req.body}`)
+  t.ok(await webcrypto.subtle.verify('HMAC', key, sig, signed), 'verifies')
+  const tampered = new TextEncoder().encode(`${req.headers['webhook-id']}.${req.headers['webhook-timestamp']}.${req.body.replace('FAULT', 'MASTER')}`)
+  t.notOk(await webcrypto.subtle.verify('HMAC', key, sig, tampered), 'a changed body does not')
+})
+
+t.test('the webhook-id is the event id on every attempt; the timestamp is the attempt', async (t) => {
+  const w = webhook('standard')
+  const a = renderRequest(event, w, 1_764_064_800_000)!
+  const b = renderRequest(event, w, 1_764_064_860_000)!
+  t.equal(a.headers['webhook-id'], b.headers['webhook-id'])
+  t.equal(Number(b.headers['webhook-timestamp']) - Number(a.headers['webhook-timestamp']), 60)
+  t.not(a.headers['webhook-signature'], b.headers['webhook-signature'])
+  t.equal(a.body, b.body)
+})
+
+t.test('pagerduty: STOP triggers, BACKUP resolves; check events open and close their own incident', async (t) => {
+  const pd = (e: AgentEvent) => JSON.parse(renderRequest(e, webhook('pagerduty'), Date.now())!.body)
+  t.match(pd({ ...event, data: { ...event.data, state: 'STOP' } }), { event_action: 'trigger', dedup_key: 'haproxy1/VI_1' })
+  t.match(pd({ ...event, data: { ...event.data, state: 'BACKUP' } }), { event_action: 'resolve', dedup_key: 'haproxy1/VI_1' })
+  const failed = pd({ ...event, type: 'check.failed', data: { node: 'haproxy1', check: 'pgbouncer', detail: '0/3 up' } })
+  const recovered = pd({ ...event, type: 'check.recovered', data: { node: 'haproxy1', check: 'pgbouncer', detail: '3/3 up' } })
+  t.match(failed, { event_action: 'trigger', payload: { severity: 'error', summary: /pgbouncer failed: 0\/3 up/ } })
+  t.match(recovered, { event_action: 'resolve' })
+  t.equal(failed.dedup_key, recovered.dedup_key)
+  t.not(failed.dedup_key, 'haproxy1/VI_1', 'a check incident is not the VRRP incident')
+})
+
+t.test('alertmanager: FAULT fires, MASTER resolves the same alert (same groupKey and fingerprint)', async (t) => {
+  const am = (e: AgentEvent) => JSON.parse(renderRequest(e, webhook('alertmanager'), Date.now())!.body)
+  const firing = am(event)
+  const resolved = am({ ...event, data: { ...event.data, state: 'MASTER' } })
+  t.match(resolved, { version: '4', status: 'resolved', alerts: [{ status: 'resolved', endsAt: event.timestamp }] })
+  t.equal(firing.alerts[0].endsAt, '0001-01-01T00:00:00Z', 'a firing alert has no end yet')
+  t.equal(firing.groupKey, resolved.groupKey)
+  t.equal(firing.alerts[0].fingerprint, resolved.alerts[0].fingerprint)
+  for (const key of ['receiver', 'status', 'alerts', 'groupLabels', 'commonLabels', 'commonAnnotations', 'externalURL', 'version', 'groupKey', 'truncatedAlerts']) {
+    t.ok(key in firing, `payload has ${key}`)
+  }
+})
+
+t.test('slack: text for notifications, blocks for the message, no secret leaked', async (t) => {
+  const req = renderRequest({ ...event, type: 'cluster.split_brain', data: { node: 'haproxy1', instance: 'VI_1', peers: ['haproxy2'] } }, webhook('slack'), Date.now())!
+  const body = JSON.parse(req.body)
+  t.match(body.text, /SPLIT BRAIN on VI_1: MASTER on haproxy1 and haproxy2/)
+  t.same(body.blocks.map((b: { type: string }) => b.type), ['section', 'context'])
+  t.notMatch(req.body, /R0UTE|MfKQ9r8/, 'no secret in the body')
+})

@@ -1,0 +1,57 @@
+import t from 'tap'
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { readInstance, readInstances, recordTransition, stateAfter, writeInstance } from '../../src/keepalived/index.js'
+import { StorageError } from '../../src/errors/index.js'
+
+t.test('records per instance, returns the previous state, keeps since and priority', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ha-agent-vrrp-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const at1 = new Date('2026-11-25T10:00:00Z')
+  const at2 = new Date('2026-11-25T10:00:03Z')
+  t.equal(recordTransition(dir, { kind: 'INSTANCE', instance: 'VI_1', state: 'BACKUP', priority: 100 }, at1), null)
+  t.equal(recordTransition(dir, { kind: 'INSTANCE', instance: 'VI_1', state: 'MASTER', priority: 100 }, at2), 'BACKUP')
+  t.equal(recordTransition(dir, { kind: 'GROUP', instance: 'G/1', state: 'FAULT', priority: null }, at2), null, 'names with a slash are files too')
+  t.match(readInstances(dir), [
+    { name: 'G/1', kind: 'GROUP', state: 'FAULT', priority: null },
+    { name: 'VI_1', state: 'MASTER', priority: 100, since: at2.toISOString() },
+  ])
+})
+
+t.test('a transition forked earlier than the recorded one does not overwrite it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ha-agent-vrrp-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const at = new Date()
+  recordTransition(dir, { kind: 'INSTANCE', instance: 'VI_1', state: 'MASTER', priority: 100 }, at, 2000)
+  t.equal(recordTransition(dir, { kind: 'INSTANCE', instance: 'VI_1', state: 'BACKUP', priority: 100 }, at, 1000), null)
+  t.equal(readInstance(dir, 'VI_1')!.state, 'MASTER')
+})
+
+t.test('a full disk is a StorageError; the old record stays and no temp file is left', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ha-agent-vrrp-full-'))
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir])
+  t.teardown(() => {
+    execFileSync('umount', ['-l', dir])
+    rmSync(dir, { recursive: true, force: true })
+  })
+  recordTransition(dir, { kind: 'INSTANCE', instance: 'VI_1', state: 'BACKUP', priority: 100 })
+  mkdirSync(join(dir, 'filler'))
+  try {
+    for (let i = 0; ; i++) writeFileSync(join(dir, 'filler', String(i)), Buffer.alloc(4096))
+  } catch {
+    /* full */
+  }
+  const err = (() => {
+    try {
+      writeInstance(dir, stateAfter({ kind: 'INSTANCE', instance: 'VI_1', state: 'MASTER', priority: 100 }, new Date()))
+    } catch (e) {
+      return e
+    }
+  })()
+  t.type(err, StorageError)
+  t.match((err as Error).message, /cannot record VRRP state at .*VI_1\.json: .*ENOSPC/)
+  t.equal(readInstance(dir, 'VI_1')!.state, 'BACKUP')
+  t.same(readdirSync(join(dir, 'vrrp')), ['VI_1.json'])
+})
