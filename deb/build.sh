@@ -23,7 +23,7 @@ printf '#!/bin/sh\nexec /usr/bin/node /usr/lib/ha-agent/ha-agent.js "$@"\n' >"$s
 chmod 0755 "$stage/usr/bin/ha-agent"
 
 # 0644 in the archive (lintian); postinst makes it root:ha-agent 0640, since secrets may go in it.
-install -m 0644 deb/config.yaml "$stage/etc/ha-agent/config.yaml"
+install -m 0644 "${CONFIG_YAML:-deb/config.yaml}" "$stage/etc/ha-agent/config.yaml"
 install -m 0644 systemd/ha-agent.service "$stage/lib/systemd/system/ha-agent.service"
 install -m 0644 keepalived/keepalived.conf keepalived/keepalived-fifo.conf keepalived/ha-agent.yaml haproxy/haproxy.cfg \
   "$stage/usr/share/doc/ha-agent/examples/"

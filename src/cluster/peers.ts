@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { Logger } from '../log/index.js'
+import { httpCall, HttpTimeoutError } from '../http/index.js'
 
 export interface PeerView {
   url: string
@@ -17,15 +18,9 @@ export interface PeerView {
 /** GET <peer>/status with a hard deadline; never throws. */
 export async function pollPeer(url: string, timeoutMs: number, token: string | undefined): Promise<PeerView> {
   try {
-    const res = await fetch(new URL('/status', url), {
-      headers: token ? { authorization: `Bearer ${token}` } : {},
-      signal: AbortSignal.timeout(timeoutMs),
-    })
-    if (res.status !== 200) {
-      await res.arrayBuffer().catch(() => undefined)
-      return { url, reachable: false, error: `HTTP ${res.status}` }
-    }
-    const s = (await res.json()) as Record<string, any>
+    const res = await httpCall(new URL('/status', url).toString(), { headers: token ? { authorization: `Bearer ${token}` } : {}, timeoutMs })
+    if (res.status !== 200) return { url, reachable: false, error: `HTTP ${res.status}` }
+    const s = JSON.parse(res.body) as Record<string, any>
     return {
       url,
       reachable: true,
@@ -37,9 +32,8 @@ export async function pollPeer(url: string, timeoutMs: number, token: string | u
       last_seen: new Date().toISOString(),
     }
   } catch (err) {
-    const e = err as Error & { cause?: { code?: string } }
-    const why = e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.message)
-    return { url, reachable: false, error: why }
+    const e = err as NodeJS.ErrnoException
+    return { url, reachable: false, error: e instanceof HttpTimeoutError ? e.message : (e.code ?? e.message) }
   }
 }
 

@@ -8,6 +8,7 @@ import type { WebhookConfig } from '../config/index.js'
 import type { AgentEvent } from '../events/index.js'
 import type { Logger } from '../log/index.js'
 import { deadDir, oldestEvents, queueDir, writeDurably } from '../outbox/index.js'
+import { httpCall, HttpTimeoutError } from '../http/index.js'
 import { renderRequest } from './render.js'
 import { backoffDelay, classifyStatus, parseRetryAfter, type Outcome } from './retry.js'
 
@@ -256,28 +257,21 @@ class Lane {
     if (!req) return { result: 'delivered', detail: `not carried by format ${this.webhook.format}` }
     const controller = new AbortController()
     this.inFlight = controller
-    const timer = setTimeout(() => controller.abort(), this.webhook.timeout_ms)
     try {
-      const res = await fetch(this.webhook.url, { method: 'POST', headers: req.headers, body: req.body, signal: controller.signal, redirect: 'manual' })
-      // Drain the body so the connection can be reused; bounded by the same deadline.
-      await res.arrayBuffer().catch(() => undefined)
+      const res = await httpCall(this.webhook.url, { method: 'POST', headers: req.headers, body: req.body, timeoutMs: this.webhook.timeout_ms, signal: controller.signal, maxBodyBytes: 4096 })
       const result = classifyStatus(res.status)
       const detail = `HTTP ${res.status}`
       if (result === 'retry') {
-        const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), this.now)
+        const retryAfter = res.headers['retry-after']
+        const retryAfterMs = parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, this.now)
         return retryAfterMs !== undefined ? { result, detail, retryAfterMs } : { result, detail }
       }
       return { result, detail }
     } catch (err) {
-      const e = err as Error & { cause?: { code?: string; message?: string } }
-      const why = controller.signal.aborted
-        ? this.stopped
-          ? 'abandoned at shutdown'
-          : `no answer within ${this.webhook.timeout_ms} ms`
-        : (e.cause?.code ?? e.cause?.message ?? e.message)
+      const e = err as NodeJS.ErrnoException
+      const why = controller.signal.aborted ? 'abandoned at shutdown' : e instanceof HttpTimeoutError ? `no answer within ${this.webhook.timeout_ms} ms` : (e.code ?? e.message)
       return { result: 'retry', detail: why }
     } finally {
-      clearTimeout(timer)
       this.inFlight = undefined
     }
   }

@@ -1,0 +1,1 @@
+export { httpCall, HttpTimeoutError, type HttpResponse } from './client.js'
