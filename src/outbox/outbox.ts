@@ -35,12 +35,21 @@ export interface Outbox {
   append(event: NewEvent): Promise<AgentEvent>
 }
 
+/**
+ * A webhook's directory name. Config allows `.` in names, so "..", "." or
+ * ".tmp" would escape the queue or collide with the temp directory: a leading
+ * dot is escaped (%2E); every other allowed name is used as it is.
+ */
+function dirName(webhook: string): string {
+  return webhook.startsWith('.') ? '%2E' + webhook.slice(1) : webhook
+}
+
 export function queueDir(stateDir: string, webhook: string): string {
-  return join(stateDir, 'queue', webhook)
+  return join(stateDir, 'queue', dirName(webhook))
 }
 
 export function deadDir(stateDir: string, webhook: string): string {
-  return join(stateDir, 'dead', webhook)
+  return join(stateDir, 'dead', dirName(webhook))
 }
 
 export function wants(target: OutboxTarget, event: Pick<AgentEvent, 'type' | 'only'>): boolean {

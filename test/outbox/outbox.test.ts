@@ -47,3 +47,14 @@ t.test('a full disk is a StorageError naming the path; earlier events are intact
   t.same(JSON.parse(readFileSync(join(mnt, 'queue', 'a', `${kept.id}.json`), 'utf8')).data.state, 'kept')
   t.same(readdirSync(join(mnt, 'queue', '.tmp')), [], 'the half-written temp file was removed')
 })
+
+t.test('webhook names with a leading dot cannot escape the queue or hit the temp directory', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ha-agent-outbox-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const outbox = openOutbox({ stateDir: dir, webhooks: [{ name: '..' }, { name: '.tmp' }, { name: 'ops.eu' }] })
+  const ev = await outbox.append({ type: 'agent.test', data: { node: 'n', state: 's' } })
+  t.same(readdirSync(join(dir, 'queue')).sort(), ['%2E.', '%2Etmp', '.tmp', 'ops.eu'])
+  for (const d of ['%2E.', '%2Etmp', 'ops.eu']) t.same(readdirSync(join(dir, 'queue', d)), [`${ev.id}.json`], d)
+  t.same(readdirSync(join(dir, 'queue', '.tmp')), [], 'the temp directory holds nothing')
+  t.same(readdirSync(dir).sort(), ['queue'], 'nothing written beside the queue')
+})
