@@ -54,6 +54,7 @@ interface HeadState {
 const RECENT_LIMIT = 2000
 /** how many of the oldest queued names a lane holds at once (memory stays flat whatever the backlog) */
 const WINDOW = 256
+const MAX_TIMER_MS = 60_000
 
 class Lane {
   readonly dir: string
@@ -183,7 +184,9 @@ class Lane {
 
   private schedule(delayMs: number): void {
     clearTimeout(this.timer)
-    this.timer = setTimeout(() => this.pump(), Math.max(0, delayMs))
+    // Long waits are re-checked every minute: setTimeout cannot wait more than
+    // ~24.8 days (a larger delay fires at once, which would spin).
+    this.timer = setTimeout(() => this.pump(), Math.min(Math.max(0, delayMs), MAX_TIMER_MS))
     this.timer.unref()
   }
 
@@ -238,7 +241,10 @@ class Lane {
         this.head.attempts += 1
         this.head.lastError = outcome.detail
         const backoff = backoffDelay(this.head.attempts, this.opts.random)
-        const delay = outcome.retryAfterMs !== undefined ? Math.max(outcome.retryAfterMs, 0) : backoff
+        const wanted = outcome.retryAfterMs !== undefined ? Math.max(outcome.retryAfterMs, 0) : backoff
+        // Never wait past max_age: at that point the event is dead-lettered, not retried.
+        const untilExpiry = Date.parse(event.timestamp) + this.webhook.max_age - this.now + 1
+        const delay = Math.min(wanted, Math.max(untilExpiry, 0))
         this.head.nextAttemptAt = this.now + delay
         this.saveHead()
         this.lastResult = 'retry'

@@ -183,3 +183,16 @@ t.test('reload() points a webhook somewhere else; queued events follow it', asyn
   t.equal(got!.headers['webhook-id'], second.id)
   t.notOk(got!.headers['webhook-signature'], 'the reloaded webhook has no secret, so no signature')
 })
+
+t.test('a Retry-After beyond max_age dead-letters at max_age, without spinning', async (t) => {
+  const rx = await startReceiver(t)
+  const { stateDir, config, outbox } = setup(t, [{ name: 'hook', url: rx.url, max_age: '800ms' }])
+  // 3000 years: far more than setTimeout can hold.
+  rx.setDefault({ status: 503, headers: { 'retry-after': String(3000 * 365 * 86400) } })
+  const ev = await outbox.append({ type: 'agent.test', data: { node: 'n', state: 'x' } })
+  const d = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger, random: fastRetries })
+  t.teardown(() => d.stop())
+  const [r] = await d.waitFor(ev.id, 10_000)
+  t.equal(r!.result, 'dead')
+  t.equal(rx.all.length, 1, 'one attempt; the Retry-After was honoured until max_age')
+})
