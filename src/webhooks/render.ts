@@ -39,7 +39,16 @@ function summary(event: AgentEvent): string {
 
 type Severity = 'critical' | 'error' | 'warning' | 'info'
 
-/** What an event means for alerting receivers: open (trigger/firing) or close (resolve/resolved). */
+/**
+ * What an event means for alerting receivers (PagerDuty, Alertmanager): open
+ * (trigger / firing) or close (resolve / resolved) an incident, and which one.
+ *   vrrp.transition   FAULT, STOP -> trigger critical; MASTER, BACKUP, DELETED -> resolve; key node/instance
+ *   check.failed      trigger error; check.recovered resolves it; key node/check/NAME (its own incident)
+ *   cluster.split_brain[_resolved]  trigger critical / resolve; key from the event (same on both nodes)
+ *   cluster.flap_damped  trigger warning; key node/flap
+ *   agent.test        trigger info (the operator asked to see one arrive); key node/test
+ *   agent.heartbeat   not sent: a heartbeat is not an incident (counted as delivered)
+ */
 function alertAction(event: AgentEvent): { key: string; action: 'trigger' | 'resolve'; severity: Severity } | null {
   const d = event.data as Record<string, unknown>
   switch (event.type) {
