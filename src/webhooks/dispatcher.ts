@@ -67,6 +67,7 @@ class Lane {
   private watcher: FSWatcher | undefined
   private inFlight: AbortController | undefined
   private stopped = false
+  private held = false
   /** the oldest queued names, read from disk; `pos` is the head */
   private window: string[] = []
   private pos = 0
@@ -155,8 +156,17 @@ class Lane {
     return s
   }
 
+  /** Starts only once `previous` (the lane this one replaces) has let go of the queue. */
+  holdUntil(previous: Promise<void>): void {
+    this.held = true
+    void previous.finally(() => {
+      this.held = false
+      this.pump()
+    })
+  }
+
   pump(): void {
-    if (this.stopped) return
+    if (this.stopped || this.held) return
     if (this.pumping) {
       this.again = true
       return
@@ -339,10 +349,14 @@ export function startDispatcher(opts: DispatcherOptions): Dispatcher {
     const next = new Map<string, Lane>()
     for (const w of webhooks) {
       const old = lanes.get(w.name)
-      if (old && JSON.stringify(old.webhook) === JSON.stringify(w) && old.webhook.secret === w.secret) next.set(w.name, old)
+      // Secrets are non-enumerable (never logged), so JSON.stringify does not see them.
+      const same = old && JSON.stringify(old.webhook) === JSON.stringify(w) && old.webhook.secret === w.secret && old.webhook.routingKey === w.routingKey
+      if (old && same) next.set(w.name, old)
       else {
-        void old?.stop()
-        next.set(w.name, new Lane(w, opts, record))
+        const lane = new Lane(w, opts, record)
+        // Two lanes on one queue would send the head twice at once.
+        if (old) lane.holdUntil(old.stop())
+        next.set(w.name, lane)
       }
     }
     for (const [name, lane] of lanes) if (!next.has(name)) void lane.stop()
