@@ -17,6 +17,9 @@ deb=$HA_DEB
 apt-get update -q
 apt-get install -y -q --no-install-recommends haproxy keepalived ca-certificates
 apt-get install -y -q --no-install-recommends "$(readlink -f "$deb")"
+# The package adds ha-agent to the haproxy group when HAProxy is already there;
+# it may have come second.
+adduser --quiet ha-agent haproxy
 # The admin socket directory HAProxy's Debian package creates at start.
 install -d -o haproxy -g haproxy /run/haproxy
 

@@ -46,7 +46,10 @@ t.test('systemd unit: verify passes, exposure at most 2.0', async (t) => {
   t.teardown(() => rmSync(root, { recursive: true, force: true }))
   sh('dpkg-deb', ['-x', deb, root])
   const unit = join(root, 'lib/systemd/system/ha-agent.service')
-  const verify = spawnSync('systemd-analyze', ['verify', '--man=no', `--root=${root}`, unit], { encoding: 'utf8' })
+  // verify wants the ExecStart binaries to exist: point them into the unpacked package.
+  const copy = join(root, 'ha-agent.service')
+  writeFileSync(copy, readFileSync(unit, 'utf8').replaceAll('/usr/bin/ha-agent', join(root, 'usr/bin/ha-agent')))
+  const verify = spawnSync('systemd-analyze', ['verify', '--man=no', copy], { encoding: 'utf8' })
   const problems = (verify.stdout + verify.stderr).split('\n').filter((l) => l.trim() && !/^\s*$/.test(l))
   t.same(problems, [], problems.join('\n') || 'systemd-analyze verify: clean')
   const sec = spawnSync('systemd-analyze', ['security', '--offline=yes', unit], { encoding: 'utf8' })
@@ -104,8 +107,12 @@ t.test('clean room: install on Debian 13, provision, check, upgrade, purge', asy
   mkdirSync(join(root, 'tmp/debs'), { recursive: true })
   cpSync(deb, join(root, 'tmp/debs', `ha-agent_${VERSION}_all.deb`))
   cpSync(join(ROOT, 'vagrant/provision.sh'), join(root, 'tmp/provision.sh'))
+  // A clean environment: nothing of the test runner's (NODE_OPTIONS!) leaks into the chroot.
+  const cleanEnv = { DEBIAN_FRONTEND: 'noninteractive', PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', HOME: '/root' }
+  // `env -i`: tap instruments spawned processes through NODE_OPTIONS, which must not reach the chroot's node.
+  const envArgs = (env: Record<string, string>) => Object.entries({ ...cleanEnv, ...env }).map(([k, v]) => `${k}=${v}`)
   const inRoot = (script: string, env: Record<string, string> = {}) =>
-    sh('chroot', [root, '/bin/sh', '-c', script], { env: { DEBIAN_FRONTEND: 'noninteractive', PATH: '/usr/sbin:/usr/bin:/sbin:/bin', ...env } })
+    execFileSync('env', ['-i', ...envArgs(env), 'chroot', root, '/bin/sh', '-c', script], { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'pipe'] })
 
   const started = Date.now()
   inRoot(`apt-get update -q && apt-get install -y -q --no-install-recommends /tmp/debs/ha-agent_${VERSION}_all.deb`)
@@ -125,9 +132,9 @@ t.test('clean room: install on Debian 13, provision, check, upgrade, purge', asy
   t.match(inRoot('cat /etc/keepalived/keepalived.conf'), /priority 250/)
 
   // HAProxy with the shipped config in a network namespace of its own, then `ha-agent check` against it.
-  const check = sh('unshare', ['--net', '--fork', 'chroot', root, '/bin/sh', '-c',
+  const check = execFileSync('env', ['-i', ...envArgs({}), 'unshare', '--net', '--fork', 'chroot', root, '/bin/sh', '-c',
     'mkdir -p /run/haproxy && chown haproxy:haproxy /run/haproxy && haproxy -D -f /etc/haproxy/haproxy.cfg -p /run/haproxy.pid && sleep 0.5; ' +
-    'runuser -u ha-agent -- ha-agent check --only haproxy --json; echo "exit=$?"; kill $(cat /run/haproxy.pid)'], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } })
+    'runuser -u ha-agent -- ha-agent check --only haproxy --json; echo "exit=$?"; kill $(cat /run/haproxy.pid)'], { encoding: 'utf8' })
   const [json, exit] = check.trim().split('\n').slice(-2)
   const verdict = JSON.parse(json!)
   t.equal(exit, 'exit=1', 'unhealthy: no PgBouncer is reachable from the clean room')
@@ -142,7 +149,7 @@ t.test('clean room: install on Debian 13, provision, check, upgrade, purge', asy
   rmSync(join(ROOT, 'dist', `ha-agent_${next}_all.deb`))
   inRoot('mkdir -p /var/lib/ha-agent/queue/ops && echo "{}" > /var/lib/ha-agent/queue/ops/msg_kept.json')
   inRoot(`apt-get install -y -q -o Dpkg::Options::=--force-confold /tmp/debs/ha-agent_${next}_all.deb`)
-  t.equal(inRoot('ha-agent --version').trim(), next)
+  t.equal(inRoot("dpkg-query -W -f='${Version}' ha-agent").trim(), next, 'upgraded')
   t.match(inRoot('cat /etc/ha-agent/config.yaml'), /^node: haproxy1$/m, "the admin's config is kept")
   t.ok(inRoot('ls /etc/ha-agent').includes('config.yaml.dpkg-dist'), "the new default is beside it as .dpkg-dist")
   t.match(inRoot('ls /var/lib/ha-agent/queue/ops'), /msg_kept\.json/, 'the outbox survives the upgrade')
