@@ -1,0 +1,79 @@
+// The notify command in-process: what it writes, what it prints, what it returns.
+import t from 'tap'
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { notify } from '../../src/commands/notify.js'
+import { buildConfig } from '../../src/config/index.js'
+import { UsageError } from '../../src/errors/index.js'
+import { startReceiver } from '../fixtures/receiver.js'
+
+function ctx(args: string[], stateDir: string, url: string) {
+  const out = { stdout: '', stderr: '' }
+  const config = buildConfig({ node: 'n1', state_dir: stateDir, webhooks: [{ name: 'ops', url }] }, null, { env: {} })
+  return {
+    out,
+    ctx: {
+      args,
+      configPath: '/nonexistent',
+      env: {},
+      stdout: { write: (s: string) => (out.stdout += s) },
+      stderr: { write: (s: string) => (out.stderr += s) },
+      loadConfig: async () => config,
+    },
+  }
+}
+
+const queued = (stateDir: string) =>
+  readdirSync(join(stateDir, 'queue', 'ops'))
+    .filter((n) => n.endsWith('.json'))
+    .sort()
+    .map((n) => JSON.parse(readFileSync(join(stateDir, 'queue', 'ops', n), 'utf8')))
+
+t.test('records a vrrp.transition, prints nothing, never calls the webhook', async (t) => {
+  const rx = await startReceiver(t)
+  const stateDir = mkdtempSync(join(tmpdir(), 'ha-agent-notify-cmd-'))
+  t.teardown(() => rmSync(stateDir, { recursive: true, force: true }))
+  const a = ctx(['INSTANCE', 'VI_1', 'BACKUP', '90'], stateDir, rx.url)
+  t.equal(await notify(a.ctx), 0)
+  const b = ctx(['master', 'VI_1'], stateDir, rx.url)
+  t.equal(await notify(b.ctx), 0)
+  t.same([a.out, b.out], [{ stdout: '', stderr: '' }, { stdout: '', stderr: '' }], 'silent on success')
+  const events = queued(stateDir)
+  t.match(events, [
+    { type: 'vrrp.transition', id: /^msg_[0-9a-f]+$/, data: { node: 'n1', instance: 'VI_1', kind: 'INSTANCE', state: 'BACKUP', previous_state: null, priority: 90, source: 'notify' } },
+    { data: { state: 'MASTER', previous_state: 'BACKUP', priority: null } },
+  ])
+  t.ok(Math.abs(Date.parse(events[0].timestamp) - Date.now()) < 60_000, 'timestamp is when the process started')
+  await new Promise((r) => setTimeout(r, 100))
+  t.equal(rx.all.length, 0, 'no request: delivery is the daemon\'s job')
+})
+
+t.test('bad arguments throw a UsageError before anything is written', async (t) => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'ha-agent-notify-cmd-'))
+  t.teardown(() => rmSync(stateDir, { recursive: true, force: true }))
+  await t.rejects(notify(ctx(['INSTANCE', 'VI_1', 'ASLEEP'], stateDir, 'http://127.0.0.1:9/').ctx), UsageError)
+  t.same(readdirSync(stateDir), [])
+})
+
+t.test('a full disk: exit 1 and one line on stderr', async (t) => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'ha-agent-notify-cmd-full-'))
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', stateDir])
+  t.teardown(() => {
+    execFileSync('umount', ['-l', stateDir])
+    rmSync(stateDir, { recursive: true, force: true })
+  })
+  t.equal(await notify(ctx(['backup'], stateDir, 'http://127.0.0.1:9/').ctx), 0)
+  mkdirSync(join(stateDir, 'filler'))
+  try {
+    for (let i = 0; ; i++) writeFileSync(join(stateDir, 'filler', String(i)), Buffer.alloc(4096))
+  } catch {
+    /* full */
+  }
+  const c = ctx(['fault'], stateDir, 'http://127.0.0.1:9/')
+  t.equal(await notify(c.ctx), 1)
+  t.match(c.out.stderr, /^ha-agent notify: outbox: cannot store vrrp\.transition event at .*ENOSPC.*\n$/)
+  t.equal(c.out.stdout, '')
+  t.equal(queued(stateDir).length, 1, 'the earlier event is kept')
+})
