@@ -10,7 +10,7 @@ export const notify: Command = async (ctx) => {
   const transition = parseNotifyArgs(ctx.args)
   const config = await ctx.loadConfig()
   // When keepalived forked us, not when Node.js got around to running this line.
-  const order = forkOrderMicros()
+  const order = forkOrderMicros(process.pid, config.state_dir)
   const at = new Date(Math.floor(order / 1000))
   const recorded = readInstance(config.state_dir, transition.instance)
   // A notify forked earlier than the recorded transition (it lost the start-up
