@@ -7,7 +7,7 @@ import { probeSystem } from './system.js'
 import { CHECK_NAMES, type CheckName, type CheckResult, type Verdict } from './types.js'
 
 export { CHECK_NAMES, type CheckName, type CheckResult, type Verdict } from './types.js'
-export { probeProtocol } from './pgbouncer.js'
+export { probeProtocol, splitHostPort } from './pgbouncer.js'
 
 /** The checks this config turns on, in a stable order. */
 export function configuredChecks(config: AgentConfig): CheckName[] {
@@ -43,7 +43,7 @@ export interface RunChecksOptions {
 
 /** Runs the checks in parallel; resolves within the deadline whatever hangs. Never rejects. */
 export async function runChecks(config: AgentConfig, opts: RunChecksOptions = {}): Promise<Verdict> {
-  const names = opts.only?.length ? [...opts.only] : configuredChecks(config)
+  const names = opts.only?.length ? [...new Set(opts.only)] : configuredChecks(config)
   const timeoutMs = opts.timeoutMs ?? config.checks.timeout_ms
   const checks = await Promise.all(names.map((name) => runCheck(name, config, timeoutMs)))
   return {

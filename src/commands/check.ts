@@ -3,6 +3,7 @@
 // a line match on the config, so this path loads no YAML parser, no schema, no
 // probe code. Without a daemon (or one running another config) it loads the
 // config and probes itself. Either way it answers within --timeout + 200 ms.
+import { readFileSync } from 'node:fs'
 import type { Command } from '../cli/context.js'
 import { parseCommandArgs, parseMs } from '../cli/args.js'
 import { CHECK_NAMES, type CheckName, type Verdict } from '../checks/types.js'
@@ -11,6 +12,36 @@ import { peekRuntimeDir } from '../config/path.js'
 import { EXIT, UsageError } from '../errors/index.js'
 
 const DEFAULT_TIMEOUT_MS = 1000
+
+/**
+ * `checks.timeout_ms` read with a line scan (block style only), so that the
+ * overall deadline is right before YAML and zod are loaded, or without them when
+ * the daemon answers. Anything else gives undefined; the full loader corrects it.
+ */
+export function peekCheckTimeout(configText: string): number | undefined {
+  const lines = configText.split('\n')
+  const start = lines.findIndex((l) => /^checks:[ \t]*(#.*)?$/.test(l))
+  if (start < 0) return undefined
+  let childIndent: number | undefined
+  for (const line of lines.slice(start + 1)) {
+    if (/^\s*(#.*)?$/.test(line)) continue
+    const indent = line.length - line.trimStart().length
+    if (indent === 0) return undefined
+    childIndent ??= indent
+    if (indent !== childIndent) continue
+    const m = /^\s+timeout_ms:[ \t]*(\d+)[ \t]*(#.*)?$/.exec(line)
+    if (m) return Number(m[1]) > 0 ? Number(m[1]) : undefined
+  }
+  return undefined
+}
+
+function readConfigTimeout(configPath: string): number | undefined {
+  try {
+    return peekCheckTimeout(readFileSync(configPath, 'utf8'))
+  } catch {
+    return undefined
+  }
+}
 
 function parseOnly(value: string | undefined): CheckName[] | undefined {
   if (!value) return undefined
@@ -36,13 +67,29 @@ export const check: Command = async (ctx) => {
   if (positionals.length) throw new UsageError(`check: unexpected argument "${positionals[0]}"`)
   const only = parseOnly(values.only)
   const flagTimeout = parseMs('check', '--timeout', values.timeout)
-  const budgetMs = flagTimeout ?? DEFAULT_TIMEOUT_MS
+  // --timeout, else checks.timeout_ms: the whole run answers within it + 200 ms.
+  let budgetMs = flagTimeout ?? readConfigTimeout(ctx.configPath) ?? DEFAULT_TIMEOUT_MS
   const started = Date.now()
+
+  let timer: NodeJS.Timeout | undefined
+  let giveUp: (v: undefined) => void = () => {}
+  const overall = new Promise<undefined>((resolve) => (giveUp = resolve))
+  const armDeadline = () => {
+    clearTimeout(timer)
+    timer = setTimeout(() => giveUp(undefined), Math.max(0, started + budgetMs + 200 - Date.now()))
+  }
+  armDeadline()
 
   const local = async (): Promise<Verdict> => {
     const config = await ctx.loadConfig()
+    if (flagTimeout === undefined && config.checks.timeout_ms !== budgetMs) {
+      // The line scan missed (flow style, anchors): the loaded config has the last word.
+      budgetMs = config.checks.timeout_ms
+      armDeadline()
+    }
     const { runChecks } = await import('../checks/index.js')
-    const timeoutMs = Math.max(1, (flagTimeout ?? config.checks.timeout_ms) - (Date.now() - started))
+    // Loading the config came out of the budget; the probes get the rest.
+    const timeoutMs = Math.max(1, budgetMs - (Date.now() - started))
     return runChecks(config, { ...(only ? { only } : {}), timeoutMs })
   }
   const viaDaemon = async (): Promise<Verdict> => {
@@ -60,10 +107,6 @@ export const check: Command = async (ctx) => {
   }
 
   // A hard overall bound: whatever hangs (daemon, socket, DNS), keepalived gets an answer.
-  let timer: NodeJS.Timeout | undefined
-  const overall = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), budgetMs + 200)
-  })
   let verdict: Verdict | undefined
   try {
     verdict = await Promise.race([viaDaemon(), overall])
@@ -72,6 +115,7 @@ export const check: Command = async (ctx) => {
   }
   if (!verdict) {
     ctx.stderr.write(`check: no verdict within ${budgetMs + 200} ms\n`)
+    if (values.json) ctx.stdout.write(JSON.stringify({ healthy: false, checks: [], checkedAt: new Date().toISOString(), source: 'local', error: `no verdict within ${budgetMs + 200} ms` }) + '\n')
     return EXIT.FAILED
   }
   ctx.stdout.write(values.json ? JSON.stringify(verdict) + '\n' : formatVerdict(verdict))
