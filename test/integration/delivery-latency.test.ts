@@ -26,7 +26,10 @@ const median = (xs: number[]) => {
 function notify(args: string[]): Promise<{ code: number | null; stderr: string; wallMs: number; exitedAt: number }> {
   const started = performance.now()
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'notify', ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
+    // keepalived's environment is nearly empty; tap's (NODE_OPTIONS with its
+    // process-info loader, and more) adds ~100 ms to every Node.js start.
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' }
+    const child = spawn(process.execPath, [CLI, 'notify', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env })
     let stderr = ''
     child.stderr.on('data', (d) => (stderr += d))
     child.on('exit', (code) => {
