@@ -1,39 +1,43 @@
 // `ha-agent notify`: what keepalived runs on every transition. It records the
 // event durably and returns; delivery is the daemon's job, so a dead network
 // never blocks keepalived and a crash never loses the event.
+//
+// With the daemon running, the daemon records it (it has the config loaded and
+// replies only once the event is fsynced), so this process loads no YAML parser
+// and no schema: half of its start-up. Without one, it records the event itself.
 import type { Command } from '../cli/context.js'
+import { controlRequest, controlSocketPath } from '../control/client.js'
+import { peekRuntimeDir } from '../config/path.js'
 import { EXIT, StorageError } from '../errors/index.js'
-import { forkOrderMicros, isStale, parseNotifyArgs, readInstance, stateAfter, writeInstance } from '../keepalived/index.js'
-import { openOutbox } from '../outbox/index.js'
+import { parseNotifyArgs } from '../keepalived/notify-args.js'
+
+const DAEMON_TIMEOUT_MS = 2000
 
 export const notify: Command = async (ctx) => {
   const transition = parseNotifyArgs(ctx.args)
-  const config = await ctx.loadConfig()
-  // When keepalived forked us, not when Node.js got around to running this line.
-  const order = forkOrderMicros(process.pid, config.state_dir)
-  const at = new Date(Math.floor(order / 1000))
-  const recorded = readInstance(config.state_dir, transition.instance)
-  // A notify forked earlier than the recorded transition (it lost the start-up
-  // race) still reports its event, but must not overwrite the newer state.
-  const stale = isStale(recorded, order)
   try {
-    // The event first: if the disk fills up between the two writes, the state
-    // file still names the last state that was reported.
-    await openOutbox({ stateDir: config.state_dir, webhooks: config.webhooks }).append({
-      type: 'vrrp.transition',
-      timestamp: at.toISOString(),
-      orderMicros: order,
-      data: {
-        node: config.node,
-        instance: transition.instance,
-        kind: transition.kind,
-        state: transition.state,
-        previous_state: stale ? null : (recorded?.state ?? null),
-        priority: transition.priority,
-        source: 'notify',
-      },
+    const res = await controlRequest(
+      controlSocketPath(peekRuntimeDir(ctx.configPath)),
+      { op: 'notify', transition, pid: process.pid, configPath: ctx.configPath },
+      DAEMON_TIMEOUT_MS,
+    )
+    if (res.ok) return EXIT.OK
+    // The daemon refused (another config, a full disk): record it here, where the error is reported.
+  } catch {
+    // no daemon, or it did not answer in time: record it here
+  }
+  const config = await ctx.loadConfig()
+  const { forkOrderMicros, recordVrrpTransition } = await import('../keepalived/index.js')
+  try {
+    await recordVrrpTransition({
+      stateDir: config.state_dir,
+      node: config.node,
+      webhooks: config.webhooks,
+      transition,
+      // When keepalived forked us, not when Node.js got around to running this line.
+      order: forkOrderMicros(process.pid, config.state_dir),
+      source: 'notify',
     })
-    if (!stale) writeInstance(config.state_dir, stateAfter(transition, at, order))
   } catch (err) {
     if (err instanceof StorageError) {
       ctx.stderr.write(`ha-agent notify: ${err.message}\n`)

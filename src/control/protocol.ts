@@ -2,6 +2,7 @@
 // response line, then the server closes. Kept dependency-free: `ha-agent check`
 // loads this on its fast path.
 import type { CheckName, Verdict } from '../checks/types.js'
+import type { Transition } from '../keepalived/notify-args.js'
 
 export const CONTROL_SOCKET_NAME = 'agent.sock'
 
@@ -10,10 +11,13 @@ export type ControlRequest =
   | { op: 'status' }
   | { op: 'webhook-test'; name?: string; timeoutMs: number }
   | { op: 'ping' }
+  /** `ha-agent notify` handing its transition over; pid: the notify process, for its fork order */
+  | { op: 'notify'; transition: Transition; pid: number; configPath?: string }
 
 export type ControlResponse =
   | { ok: true; verdict: Verdict }
   | { ok: true; status: Record<string, unknown> }
   | { ok: true; deliveries: Array<{ webhook: string; result: string; detail?: string }> }
   | { ok: true; pong: true }
+  | { ok: true; recorded: string }
   | { ok: false; error: string }

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:net'
 import { dirname } from 'node:path'
 import type { ControlRequest, ControlResponse } from './protocol.js'
 
-const OPS = new Set(['check', 'status', 'webhook-test', 'ping'])
+const OPS = new Set(['check', 'status', 'webhook-test', 'ping', 'notify'])
 const MAX_REQUEST_BYTES = 64 * 1024
 
 /** One JSON line in, one JSON line out, then close. A stale socket file is replaced. */

@@ -8,7 +8,7 @@ import { buildApp, createMetrics, type AgentMetrics, type StatusSnapshot } from 
 import { configuredChecks, runChecks, type CheckName, type CheckResult, type Verdict } from '../checks/index.js'
 import type { AgentConfig } from '../config/index.js'
 import { controlSocketPath, startControlServer, type ControlRequest, type ControlResponse } from '../control/index.js'
-import { openNotifyFifo, readInstances, recordTransition, type NotifyFifo, type Transition } from '../keepalived/index.js'
+import { forkOrderMicros, openNotifyFifo, readInstances, recordVrrpTransition, type NotifyFifo, type Transition } from '../keepalived/index.js'
 import type { Logger } from '../log/index.js'
 import { openOutbox, type NewEvent, type Outbox } from '../outbox/index.js'
 import { createHaproxyWatch, type HaproxyWatch } from '../haproxy/index.js'
@@ -213,6 +213,19 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         return { ok: true, pong: true }
       case 'status':
         return { ok: true, status: snapshot() as unknown as Record<string, unknown> }
+      case 'notify': {
+        if (req.configPath && config.configPath && resolve(req.configPath) !== resolve(config.configPath)) {
+          return { ok: false, error: `this daemon runs ${config.configPath}, not ${req.configPath}` }
+        }
+        // The notify process waits for this answer, so its /proc entry (its fork time) is still there.
+        const event = await recordVrrpTransition({
+          stateDir: config.state_dir, node: config.node, webhooks: config.webhooks,
+          transition: req.transition, order: forkOrderMicros(req.pid, config.state_dir), source: 'notify',
+        })
+        dispatcher?.kick()
+        scanInstances()
+        return { ok: true, recorded: event.id }
+      }
       case 'check':
         // A `check` run with another config file must not take this daemon's word.
         if (req.configPath && config.configPath && resolve(req.configPath) !== resolve(config.configPath)) {
@@ -231,18 +244,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
   const onTransition = async (t: Transition, source: 'fifo' | 'notify') => {
     const at = new Date()
-    let previous: string | null = null
     if (source === 'fifo') {
       try {
-        previous = recordTransition(config.state_dir, t, at)
+        await recordVrrpTransition({
+          stateDir: config.state_dir, node: config.node, webhooks: config.webhooks,
+          transition: t, order: Math.floor((performance.timeOrigin + performance.now()) * 1000), source,
+        })
+        dispatcher?.kick()
       } catch (err) {
-        logger.error({ err }, 'cannot record VRRP state')
+        logger.error({ err, instance: t.instance, state: t.state }, 'cannot record VRRP transition from the notify FIFO')
       }
-      await emit({
-        type: 'vrrp.transition',
-        timestamp: at.toISOString(),
-        data: { node: config.node, instance: t.instance, kind: t.kind, state: t.state, previous_state: previous, priority: t.priority, source },
-      })
     }
     noteTransition(t.instance, t.state, at.toISOString(), source)
   }

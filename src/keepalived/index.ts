@@ -2,3 +2,4 @@ export { parseNotifyArgs, parseFifoLine, type Transition } from './notify-args.j
 export { recordTransition, readInstances, readInstance, writeInstance, isStale, stateAfter, type InstanceState } from './state-store.js'
 export { openNotifyFifo, type NotifyFifo } from './fifo.js'
 export { forkOrderMicros, sharedBootMicros } from './fork-order.js'
+export { recordVrrpTransition } from './record.js'
