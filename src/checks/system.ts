@@ -23,9 +23,16 @@ export async function probeSystem(cfg: SystemCheckConfig): Promise<Finding> {
       // Interfaces in a fresh network namespace may be missing from its cache; sysfs is the truth.
       operstate = await readFile(`/sys/class/net/${cfg.interface}/operstate`, 'utf8').then((s) => s.trim(), () => undefined)
     }
+    // Drivers without carrier detection (loopback, some tunnels and bridges) say
+    // "unknown"; like `ip link`, such an interface counts as up when IFF_UP is set.
+    let up = operstate === 'up'
+    if (!up && operstate === 'unknown') {
+      const flags = await readFile(`/sys/class/net/${cfg.interface}/flags`, 'utf8').then((s) => Number(s.trim()), () => 0)
+      up = (flags & 0x1) !== 0
+    }
     data.interface = cfg.interface
     data.operstate = operstate ?? 'missing'
-    if (operstate !== 'up') return { ok: false, detail: `interface ${cfg.interface} is ${operstate ?? 'missing'}; ${detail}`, data }
+    if (!up) return { ok: false, detail: `interface ${cfg.interface} is ${operstate ?? 'missing'}; ${detail}`, data }
     detail = `interface ${cfg.interface} up; ${detail}`
   }
   return { ok: true, detail, data }

@@ -51,7 +51,7 @@ export interface StatRow {
 
 /** Parses `show stat` CSV (first line `# pxname,svname,...`). Throws on garbage. */
 export function parseShowStat(csv: string): StatRow[] {
-  const lines = csv.split('\n').filter((l) => l.trim() !== '')
+  const lines = csv.split(/\r?\n/).filter((l) => l.trim() !== '')
   const header = lines.shift()
   if (!header || !header.startsWith('# pxname,svname,')) {
     throw new Error(`not a "show stat" answer: ${JSON.stringify((header ?? '').slice(0, 60))}`)
@@ -71,7 +71,7 @@ export function parseShowStat(csv: string): StatRow[] {
 /** Parses `show info` ("Key: value" lines). Throws if it does not look like HAProxy. */
 export function parseShowInfo(text: string): Record<string, string> {
   const info: Record<string, string> = {}
-  for (const line of text.split('\n')) {
+  for (const line of text.split(/\r?\n/)) {
     const colon = line.indexOf(':')
     if (colon > 0) info[line.slice(0, colon).trim()] = line.slice(colon + 1).trim()
   }
