@@ -13,7 +13,8 @@ export interface AppOptions {
 
 /** The HTTP API, built apart from listen() so tests use inject(). */
 export function buildApp(opts: AppOptions): FastifyInstance {
-  const app = Fastify({ loggerInstance: opts.logger.child({ component: 'api' }) as FastifyBaseLogger, disableRequestLogging: true })
+  // Request logs are info: the API logs warnings and errors only (peers poll it every second).
+  const app = Fastify({ loggerInstance: opts.logger.child({ component: 'api' }, { level: 'warn' }) as FastifyBaseLogger })
   app.get('/healthz', async () => ({ status: 'ok' }))
   app.addHook('onRequest', async (req, reply) => {
     if (req.url === '/healthz' || !opts.authorize) return

@@ -109,9 +109,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
   /** The one place that decides the track_file value. */
   const updateFault = () => {
+    // A check round or peer poll finishing after stop() (or mid-reload) decides nothing.
+    if (stopped || !dispatcher) return
     const w = watch?.current()
     let next = decideFault({
-      haproxy: config.checks.haproxy ? (watchKnown ? { up: w!.up, detail: w!.detail } : undefined) : null,
+      haproxy: config.checks.haproxy ? (watchKnown && w ? { up: w.up, detail: w.detail } : undefined) : null,
       verdict: latest,
       peers: cluster?.peers() ?? [],
     })
@@ -330,6 +332,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     heartbeat = undefined
     watch?.stop()
     watch = undefined
+    watchKnown = false
     cluster?.stop()
     cluster = undefined
     await fifo?.stop()

@@ -126,6 +126,7 @@ t.test('kill -9 with events pending, notify while down, restart: all delivered, 
   const got = (await rx.waitForDelivered(deliveredBefore + 2, 20_000)).slice(deliveredBefore)
   t.same(got.map((r) => r.json().data.state), ['BACKUP', 'FAULT'], 'in order')
   t.equal(got[0]!.headers['webhook-id'], firstId, 'the same webhook-id after the crash')
-  t.equal(await again.stop('SIGTERM'), 0, 'SIGTERM: clean exit 0')
+  const code = await again.stop('SIGTERM')
+  t.equal(code, 0, `SIGTERM: clean exit 0 ${code === 0 ? '' : JSON.stringify(again.logs().slice(-4))}`)
   t.notOk(existsSync(join(stack.dir, 'run', 'agent.sock')), 'control socket removed')
 })
