@@ -23,3 +23,26 @@ t.test('VIPs alone never fail the check', async (t) => {
   t.equal(f.ok, true)
   t.equal(f.detail, 'holds no VIP')
 })
+
+t.test('the probe does not stall the event loop (deadlines and the HAProxy watch keep running)', async (t) => {
+  await probeSystem({ interface: 'lo', vips: [] }) // module loading is not what is measured
+  const ticks: number[] = []
+  const iv = setInterval(() => ticks.push(performance.now()), 2)
+  t.teardown(() => clearInterval(iv))
+  await new Promise((r) => setTimeout(r, 600)) // past systeminformation's 500 ms cache
+  ticks.length = 0
+  const started = performance.now()
+  const f = await probeSystem({ interface: 'lo', vips: [] })
+  await new Promise((r) => setTimeout(r, 20))
+  clearInterval(iv)
+  t.equal(f.ok, true)
+  let stall = 0
+  let prev = started
+  for (const at of ticks) {
+    stall = Math.max(stall, at - prev)
+    prev = at
+  }
+  t.comment(`longest event-loop stall: ${stall.toFixed(1)} ms`)
+  // networkInterfaces() (execSync per interface) stalled 60-140 ms here
+  t.ok(stall < 50, `longest stall ${stall.toFixed(1)} ms`)
+})

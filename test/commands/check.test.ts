@@ -1,0 +1,146 @@
+// `ha-agent check` in-process through main(): flags, the config's timeout, the
+// daemon-first path and the hard deadline, against sockets that misbehave.
+import t from 'tap'
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { main } from '../../src/cli.js'
+import { peekCheckTimeout } from '../../src/commands/check.js'
+import { misbehavingServer } from '../fixtures/procs.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'ha-agent-checkcmd-'))
+t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+const hungSocket = join(dir, 'hung.sock')
+const hung = await misbehavingServer(hungSocket, () => {})
+t.teardown(() => hung.close())
+
+function writeConfig(name: string, timeoutMs: number | null, extra = ''): { path: string; runtimeDir: string } {
+  const runtimeDir = join(dir, `run-${name}`)
+  mkdirSync(runtimeDir, { recursive: true })
+  const path = join(dir, `${name}.yaml`)
+  writeFileSync(
+    path,
+    [
+      `runtime_dir: ${runtimeDir}`,
+      `state_dir: ${join(dir, 'state')}`,
+      'checks:',
+      '  interval_ms: 1000',
+      ...(timeoutMs === null ? [] : [`  timeout_ms: ${timeoutMs}   # per check`]),
+      '  haproxy:',
+      `    socket: ${hungSocket}`,
+      '  system: { interface: lo }',
+      extra,
+    ].join('\n'),
+  )
+  return { path, runtimeDir }
+}
+
+async function run(args: string[]) {
+  let stdout = ''
+  let stderr = ''
+  const started = performance.now()
+  const code = await main(args, {
+    env: {},
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+  })
+  return { code, stdout, stderr, ms: performance.now() - started }
+}
+
+const plain = writeConfig('plain', 300)
+// timers fire late on a loaded 2-core CI box; the bound itself is timeout + 200
+const LATE = 60
+
+t.test('flag errors are usage errors (exit 2) naming the problem', async (t) => {
+  const unknown = await run(['check', '--only', 'haproxy,pgbouncr', '--config', plain.path])
+  t.equal(unknown.code, 2)
+  t.match(unknown.stderr, 'unknown check "pgbouncr" (valid: haproxy, pgbouncer, postgres, system)')
+  for (const bad of ['abc', '0', '-5', '1.5']) {
+    const r = await run(['check', `--timeout=${bad}`, '--config', plain.path])
+    t.equal(r.code, 2, `--timeout ${bad}`)
+    t.match(r.stderr, `--timeout needs a positive number of milliseconds (got "${bad}")`)
+  }
+  const positional = await run(['check', 'haproxy', '--config', plain.path])
+  t.equal(positional.code, 2)
+  t.match(positional.stderr, 'unexpected argument "haproxy"')
+  const flag = await run(['check', '--fast', '--config', plain.path])
+  t.equal(flag.code, 2)
+  t.match(flag.stderr, /--fast/)
+})
+
+t.test('peekCheckTimeout reads checks.timeout_ms from block YAML only', async (t) => {
+  t.equal(peekCheckTimeout('checks:\n  interval_ms: 500\n  timeout_ms: 750\n'), 750)
+  t.equal(peekCheckTimeout('node: a\nchecks:   # deep checks\n\n  # comment\n  timeout_ms: 42  # why\nwebhooks: []\n'), 42)
+  t.equal(peekCheckTimeout('checks:\n  haproxy:\n    timeout_ms: 9\n  timeout_ms: 600\n'), 600, 'a nested key is not ours')
+  t.equal(peekCheckTimeout('checks:\n  interval_ms: 1\napi:\n  timeout_ms: 5\n'), undefined, 'another section')
+  t.equal(peekCheckTimeout('checks: { timeout_ms: 5 }\n'), undefined, 'flow style: left to the loader')
+  t.equal(peekCheckTimeout('checks:\n  timeout_ms: 2s\n'), undefined)
+  t.equal(peekCheckTimeout(''), undefined)
+})
+
+t.test('the default timeout is checks.timeout_ms, not a constant', async (t) => {
+  // Loading the modules the first time (transpiled under tap) is not what is measured here.
+  await run(['check', '--only', 'system', '--timeout', '10000', '--config', plain.path])
+  // 300 ms: the hung socket must be given up at 300, not at a built-in 1000.
+  const short = await run(['check', '--only', 'haproxy', '--config', plain.path])
+  t.equal(short.code, 1)
+  t.match(short.stdout, /haproxy\s+fail .*hung\.sock: no answer to "show (info|stat)" within \d+ ms/)
+  t.ok(short.ms < 300 + 200 + LATE, `answered in ${short.ms.toFixed(0)} ms`)
+  // 1500 ms: longer than the built-in default, the probe still gets its time and its own reason.
+  const long = writeConfig('long', 1500)
+  const slow = await run(['check', '--only', 'haproxy', '--config', long.path])
+  t.equal(slow.code, 1)
+  t.match(slow.stdout, /no answer to "show (info|stat)" within 1\d{3} ms/)
+  t.ok(slow.ms > 1200 && slow.ms < 1500 + 200 + LATE, `answered in ${slow.ms.toFixed(0)} ms`)
+  // flow style hides timeout_ms from the line scan: the loaded config re-arms the deadline
+  const flowPath = join(dir, 'flow.yaml')
+  writeFileSync(flowPath, `runtime_dir: ${plain.runtimeDir}\nchecks: { timeout_ms: 1300, haproxy: { socket: ${hungSocket} } }\n`)
+  const flow = await run(['check', '--config', flowPath])
+  t.match(flow.stdout, /within 1\d{3} ms/)
+  t.ok(flow.ms < 1300 + 200 + LATE, `answered in ${flow.ms.toFixed(0)} ms`)
+  // --timeout wins over the config
+  const flagged = await run(['check', '--only', 'haproxy', '--timeout', '200', '--config', long.path])
+  t.ok(flagged.ms < 200 + 200 + LATE, `answered in ${flagged.ms.toFixed(0)} ms`)
+})
+
+t.test('--json prints the verdict; one line per check otherwise', async (t) => {
+  const r = await run(['check', '--only', 'system', '--json', '--config', plain.path])
+  t.equal(r.code, 0, r.stdout + r.stderr)
+  const v = JSON.parse(r.stdout)
+  t.match(v, { healthy: true, source: 'local', checks: [{ name: 'system', status: 'pass', detail: /^interface lo up/ }] })
+  const text = await run(['check', '--only', 'system', '--config', plain.path])
+  t.match(text.stdout, /^system\s+pass\s+\d+ms  interface lo up; holds no VIP\nhealthy \(local\)\n$/)
+})
+
+t.test('a daemon that answers is believed; its verdict is printed as is', async (t) => {
+  const cfg = writeConfig('daemon', 300)
+  const verdict = {
+    healthy: true,
+    checks: [{ name: 'haproxy', status: 'pass', latencyMs: 0.3, detail: 'runtime API answers', checkedAt: new Date().toISOString() }],
+    checkedAt: new Date().toISOString(),
+    source: 'daemon',
+  }
+  const requests: unknown[] = []
+  const daemon = await misbehavingServer(join(cfg.runtimeDir, 'agent.sock'), (c) =>
+    c.once('data', (d) => {
+      requests.push(JSON.parse(String(d)))
+      c.end(JSON.stringify({ ok: true, verdict }) + '\n')
+    }),
+  )
+  t.teardown(() => daemon.close())
+  const r = await run(['check', '--only', 'haproxy', '--config', cfg.path])
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stdout, /^haproxy\s+pass .*runtime API answers\nhealthy \(daemon\)\n$/)
+  t.match(requests[0], { op: 'check', only: ['haproxy'], configPath: cfg.path })
+  t.notOk('timeoutMs' in (requests[0] as object), 'without --timeout the daemon uses its own checks.timeout_ms')
+})
+
+t.test('a daemon that accepts and never answers: still exit 1 within timeout + 200 ms', async (t) => {
+  const cfg = writeConfig('hungdaemon', 300)
+  const daemon = await misbehavingServer(join(cfg.runtimeDir, 'agent.sock'), () => {})
+  t.teardown(() => daemon.close())
+  const r = await run(['check', '--json', '--config', cfg.path])
+  t.equal(r.code, 1)
+  t.ok(r.ms < 300 + 200 + LATE, `answered in ${r.ms.toFixed(0)} ms`)
+  t.equal(JSON.parse(r.stdout).healthy, false, '--json still prints a verdict')
+})
