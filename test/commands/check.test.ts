@@ -5,7 +5,8 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { main } from '../../src/cli.js'
-import { peekCheckTimeout } from '../../src/commands/check.js'
+import { createCheckCommand, peekCheckTimeout } from '../../src/commands/check.js'
+import { loadConfig } from '../../src/config/index.js'
 import { misbehavingServer } from '../fixtures/procs.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'ha-agent-checkcmd-'))
@@ -47,6 +48,24 @@ async function run(args: string[]) {
   return { code, stdout, stderr, ms: performance.now() - started }
 }
 
+// The command with its clock started at the call (a CLI process starts it at exec).
+const checkNow = createCheckCommand({ startedAt: Date.now })
+async function runTimed(args: string[]) {
+  const config = args[args.indexOf('--config') + 1]!
+  let stdout = ''
+  let stderr = ''
+  const started = performance.now()
+  const code = await checkNow({
+    args: args.slice(1).filter((a, i, all) => a !== '--config' && all[i - 1] !== '--config'),
+    configPath: config,
+    env: {},
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    loadConfig: async () => loadConfig(config, { env: {} }),
+  })
+  return { code, stdout, stderr, ms: performance.now() - started }
+}
+
 const plain = writeConfig('plain', 300)
 // timers fire late on a loaded 2-core CI box; the bound itself is timeout + 200
 const LATE = 60
@@ -80,35 +99,35 @@ t.test('peekCheckTimeout reads checks.timeout_ms from block YAML only', async (t
 
 t.test('the default timeout is checks.timeout_ms, not a constant', async (t) => {
   // Loading the modules the first time (transpiled under tap) is not what is measured here.
-  await run(['check', '--only', 'system', '--timeout', '10000', '--config', plain.path])
+  await runTimed(['check', '--only', 'system', '--timeout', '10000', '--config', plain.path])
   // 300 ms: the hung socket must be given up at 300, not at a built-in 1000.
-  const short = await run(['check', '--only', 'haproxy', '--config', plain.path])
+  const short = await runTimed(['check', '--only', 'haproxy', '--config', plain.path])
   t.equal(short.code, 1)
   t.match(short.stdout, /haproxy\s+fail .*hung\.sock: no answer to "show (info|stat)" within \d+ ms/)
   t.ok(short.ms < 300 + 200 + LATE, `answered in ${short.ms.toFixed(0)} ms`)
   // 1500 ms: longer than the built-in default, the probe still gets its time and its own reason.
   const long = writeConfig('long', 1500)
-  const slow = await run(['check', '--only', 'haproxy', '--config', long.path])
+  const slow = await runTimed(['check', '--only', 'haproxy', '--config', long.path])
   t.equal(slow.code, 1)
   t.match(slow.stdout, /no answer to "show (info|stat)" within 1\d{3} ms/)
   t.ok(slow.ms > 1200 && slow.ms < 1500 + 200 + LATE, `answered in ${slow.ms.toFixed(0)} ms`)
   // flow style hides timeout_ms from the line scan: the loaded config re-arms the deadline
   const flowPath = join(dir, 'flow.yaml')
   writeFileSync(flowPath, `runtime_dir: ${plain.runtimeDir}\nchecks: { timeout_ms: 1300, haproxy: { socket: ${hungSocket} } }\n`)
-  const flow = await run(['check', '--config', flowPath])
+  const flow = await runTimed(['check', '--config', flowPath])
   t.match(flow.stdout, /within 1\d{3} ms/)
   t.ok(flow.ms < 1300 + 200 + LATE, `answered in ${flow.ms.toFixed(0)} ms`)
   // --timeout wins over the config
-  const flagged = await run(['check', '--only', 'haproxy', '--timeout', '200', '--config', long.path])
+  const flagged = await runTimed(['check', '--only', 'haproxy', '--timeout', '200', '--config', long.path])
   t.ok(flagged.ms < 200 + 200 + LATE, `answered in ${flagged.ms.toFixed(0)} ms`)
 })
 
 t.test('--json prints the verdict; one line per check otherwise', async (t) => {
-  const r = await run(['check', '--only', 'system', '--json', '--config', plain.path])
+  const r = await runTimed(['check', '--only', 'system', '--json', '--config', plain.path])
   t.equal(r.code, 0, r.stdout + r.stderr)
   const v = JSON.parse(r.stdout)
   t.match(v, { healthy: true, source: 'local', checks: [{ name: 'system', status: 'pass', detail: /^interface lo up/ }] })
-  const text = await run(['check', '--only', 'system', '--config', plain.path])
+  const text = await runTimed(['check', '--only', 'system', '--config', plain.path])
   t.match(text.stdout, /^system\s+pass\s+\d+ms  interface lo up; holds no VIP\nhealthy \(local\)\n$/)
 })
 
@@ -128,7 +147,7 @@ t.test('a daemon that answers is believed; its verdict is printed as is', async 
     }),
   )
   t.teardown(() => daemon.close())
-  const r = await run(['check', '--only', 'haproxy', '--config', cfg.path])
+  const r = await runTimed(['check', '--only', 'haproxy', '--config', cfg.path])
   t.equal(r.code, 0, r.stderr)
   t.match(r.stdout, /^haproxy\s+pass .*runtime API answers\nhealthy \(daemon\)\n$/)
   t.match(requests[0], { op: 'check', only: ['haproxy'], configPath: cfg.path })
@@ -139,7 +158,7 @@ t.test('a daemon that accepts and never answers: still exit 1 within timeout + 2
   const cfg = writeConfig('hungdaemon', 300)
   const daemon = await misbehavingServer(join(cfg.runtimeDir, 'agent.sock'), () => {})
   t.teardown(() => daemon.close())
-  const r = await run(['check', '--json', '--config', cfg.path])
+  const r = await runTimed(['check', '--json', '--config', cfg.path])
   t.equal(r.code, 1)
   t.ok(r.ms < 300 + 200 + LATE, `answered in ${r.ms.toFixed(0)} ms`)
   t.equal(JSON.parse(r.stdout).healthy, false, '--json still prints a verdict')
