@@ -30,7 +30,12 @@ export async function probePostgres(cfg: PostgresCheckConfig, timeoutMs: number,
     return { ok: true, detail: `${cfg.query} via ${target}: ${res.rowCount ?? 0} row(s)`, data: { target } }
   } catch (err) {
     const e = err as Error & { code?: string }
-    const why = e.message === 'Query read timeout' ? `no answer within ${timeoutMs} ms` : e.message || e.code || String(err)
+    const why =
+      e.message === 'Query read timeout'
+        ? `no answer within ${timeoutMs} ms`
+        : /^(timeout expired|Connection terminated due to connection timeout)$/.test(e.message)
+          ? `no connection within ${timeoutMs} ms`
+          : e.message || e.code || String(err)
     return { ok: false, detail: `${cfg.query} via ${target}: ${why}`, data: { target, ...(e.code ? { code: e.code } : {}) } }
   } finally {
     signal.removeEventListener('abort', abort)
