@@ -195,7 +195,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   /** control op "check": the latest verdict when fresh, with the fast watch's view of HAProxy on top. */
   const freshVerdict = async (only: CheckName[] | undefined, timeoutMs: number): Promise<Verdict> => {
     const wanted = only?.length ? only : configuredChecks(config)
-    const fresh = latest && Date.now() - latestAt < config.checks.interval_ms && wanted.every((n) => latest!.checks.some((c) => c.name === n))
+    // The loop starts a round interval_ms after the last one ended, so a verdict is
+    // up to interval + round time old in normal running: anything younger than two
+    // intervals is the loop's current view (HAProxy's state is live, from the watch).
+    const fresh = latest && Date.now() - latestAt < 2 * config.checks.interval_ms && wanted.every((n) => latest!.checks.some((c) => c.name === n))
     let checks: CheckResult[]
     if (fresh) checks = latest!.checks.filter((c) => wanted.includes(c.name))
     else checks = (await runChecks(config, { only: wanted, timeoutMs })).checks
