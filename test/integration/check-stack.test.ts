@@ -3,15 +3,13 @@
 import t from 'tap'
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { startStack } from '../fixtures/stack.js'
-import { runCli } from '../fixtures/cli.js'
+import { runCleanCli } from '../fixtures/stack-cli.js'
 import { misbehavingServer, waitFor } from '../fixtures/procs.js'
 import { haproxyCommand, parseShowStat } from '../../src/haproxy/index.js'
 
 const stack = await startStack(t)
 const config = stack.writeAgentConfig()
-// keepalived runs scripts with a near-empty environment: none of tap's NODE_OPTIONS
-// (its loaders would add hundreds of ms to every start-up the budget counts).
-const cli = (args: string[]) => runCli(args, { env: { NODE_OPTIONS: '' } })
+const cli = (args: string[]) => runCleanCli(args)
 // spawning a process and reading its pipes, on top of the contract's bound (loaded 2-core CI)
 const SPAWN_SLACK = 300
 
