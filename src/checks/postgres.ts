@@ -25,13 +25,21 @@ export async function probePostgres(cfg: PostgresCheckConfig, timeoutMs: number,
     await client.connect()
     // Connecting and querying share one budget: the query gets what is left.
     const left = Math.max(1, Math.floor(deadline - performance.now()))
-    const res = await client.query(timedQuery(cfg.query, left))
+    // The server stops the query too, or a hung statement would hold a backend
+    // (and a PgBouncer server slot) long after we gave up. Not as a startup
+    // parameter (PgBouncer refuses those) and not a session SET (in transaction
+    // pooling it would stick to a shared server connection): SET LOCAL inside
+    // one transaction, sent as one simple-protocol round trip.
+    const serverMs = Math.max(1, left - 20)
+    const text = `BEGIN; SET LOCAL statement_timeout = ${serverMs}; ${cfg.query.trim().replace(/;+$/, '')}; COMMIT`
+    const results = (await client.query(timedQuery(text, left))) as unknown as Array<{ rowCount: number | null }>
+    const res = results[2]
     clean = true
-    return { ok: true, detail: `${cfg.query} via ${target}: ${res.rowCount ?? 0} row(s)`, data: { target } }
+    return { ok: true, detail: `${cfg.query} via ${target}: ${res?.rowCount ?? 0} row(s)`, data: { target } }
   } catch (err) {
     const e = err as Error & { code?: string }
     const why =
-      e.message === 'Query read timeout'
+      e.message === 'Query read timeout' || e.code === '57014'
         ? `no answer within ${timeoutMs} ms`
         : /^(timeout expired|Connection terminated due to connection timeout)$/.test(e.message)
           ? `no connection within ${timeoutMs} ms`
