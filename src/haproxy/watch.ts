@@ -62,6 +62,9 @@ export function createHaproxyWatch(opts: HaproxyWatchOptions): HaproxyWatch {
     if (stopped || conn) return
     const c = connect(opts.socket)
     conn = c
+    // A connect that never completes (a wedged HAProxy's full accept backlog) is
+    // bounded by the same answer deadline as a command.
+    waitingSince = now()
     c.setEncoding('utf8')
     c.on('connect', () => {
       c.write('prompt\nshow info\n')

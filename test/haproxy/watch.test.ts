@@ -43,3 +43,31 @@ t.test('a socket that accepts but never answers is down after timeoutMs', async 
   t.equal(watch.current().up, false)
   t.match(watch.current().detail, /did not answer within 200 ms/)
 })
+
+t.test('detection latency over 5 SIGKILLs (median reported)', async (t) => {
+  const haproxy = await startHaproxy(t)
+  let downAt: number | undefined
+  const watch = createHaproxyWatch({
+    socket: haproxy.socket,
+    intervalMs: 100,
+    timeoutMs: 300,
+    onChange: (up) => {
+      if (!up) downAt = performance.now()
+    },
+  })
+  t.teardown(() => watch.stop())
+  const latencies: number[] = []
+  for (let i = 0; i < 5; i++) {
+    await waitFor('watch up', () => watch.current().up || undefined, 5000)
+    downAt = undefined
+    const killedAt = performance.now()
+    await haproxy.kill()
+    await waitFor('down', () => downAt, 2000, 1)
+    latencies.push(downAt! - killedAt)
+    await haproxy.start()
+  }
+  const sorted = [...latencies].sort((a, b) => a - b)
+  t.comment(`SIGKILL -> onChange(false): median ${sorted[2]!.toFixed(1)} ms, max ${sorted[4]!.toFixed(1)} ms (${latencies.map((l) => l.toFixed(1)).join(', ')})`)
+  // a 100 ms poll would be 50 ms on average; the held connection sees the close at once
+  t.ok(sorted[2]! < 50, `median ${sorted[2]!.toFixed(1)} ms`)
+})
