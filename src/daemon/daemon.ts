@@ -212,6 +212,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     return { healthy, checks, checkedAt: new Date().toISOString(), source: 'daemon' }
   }
 
+  /** `check`/`notify` started with another config file must not take this daemon's word for it. */
+  const runsOtherConfig = (path: string | undefined) => !!path && !!config.configPath && resolve(path) !== resolve(config.configPath)
+
   const handleControl = async (req: ControlRequest): Promise<ControlResponse> => {
     switch (req.op) {
       case 'ping':
@@ -219,9 +222,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       case 'status':
         return { ok: true, status: snapshot() as unknown as Record<string, unknown> }
       case 'notify': {
-        if (req.configPath && config.configPath && resolve(req.configPath) !== resolve(config.configPath)) {
-          return { ok: false, error: `this daemon runs ${config.configPath}, not ${req.configPath}` }
-        }
+        if (runsOtherConfig(req.configPath)) return { ok: false, error: `this daemon runs ${config.configPath}, not ${req.configPath}` }
         // The notify process waits for this answer, so its /proc entry (its fork time) is still there.
         const event = await recordVrrpTransition({
           stateDir: config.state_dir, node: config.node, webhooks: config.webhooks,
@@ -232,10 +233,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         return { ok: true, recorded: event.id }
       }
       case 'check':
-        // A `check` run with another config file must not take this daemon's word.
-        if (req.configPath && config.configPath && resolve(req.configPath) !== resolve(config.configPath)) {
-          return { ok: false, error: `this daemon runs ${config.configPath}, not ${req.configPath}` }
-        }
+        if (runsOtherConfig(req.configPath)) return { ok: false, error: `this daemon runs ${config.configPath}, not ${req.configPath}` }
         return { ok: true, verdict: await freshVerdict(req.only, req.timeoutMs ?? config.checks.timeout_ms) }
       case 'webhook-test': {
         const targets = config.webhooks.filter((w) => !req.name || w.name === req.name)
