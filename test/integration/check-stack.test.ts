@@ -52,13 +52,10 @@ t.test('--only and bad flags', async (t) => {
 })
 
 t.test('system check and PgBouncer admin stats through the built bundle', async (t) => {
-  const extra = stack.writeAgentConfig('', 'system.yaml')
-  writeFileSync(
-    extra,
-    readFileSync(extra, 'utf8')
-      .replace('  timeout_ms: 1000\n', '  timeout_ms: 1000\n  system:\n    interface: lo\n    vips: ["127.0.0.1", "192.0.2.99"]\n')
-      .replace('    min_up: 1\n  postgres:', '    min_up: 1\n    admin: { user: monitor }\n  postgres:'),
-  )
+  const extra = stack.writeAgentConfig('', 'system.yaml', {
+    checks: '  system:\n    interface: lo\n    vips: ["127.0.0.1", "192.0.2.99"]',
+    pgbouncer: '    admin: { user: monitor }',
+  })
   const r = await cli(['check', '--json', '--config', extra])
   t.equal(r.code, 0, r.stdout + r.stderr)
   const v = JSON.parse(r.stdout)
