@@ -1,5 +1,5 @@
 import { connect } from 'node:net'
-import type { PgbouncerCheckConfig } from '../config/index.js'
+import { splitHostPort, type PgbouncerCheckConfig } from '../config/index.js'
 import type { Finding } from './deadline.js'
 import { destroyPgClient, timedQuery, type PgClientLike } from './pg-client.js'
 
@@ -10,11 +10,7 @@ import { destroyPgClient, timedQuery, type PgClientLike } from './pg-client.js'
 // would need a user and would count as a client login in PgBouncer's stats.
 const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f])
 
-/** "127.0.0.1:6432", "[::1]:6432" -> host and port (the config already checked the shape). */
-export function splitHostPort(target: string): { host: string; port: number } {
-  const colon = target.lastIndexOf(':')
-  return { host: target.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(target.slice(colon + 1)) }
-}
+export { splitHostPort }
 
 /**
  * Resolves with the round trip in ms once `target` answers the SSLRequest; rejects

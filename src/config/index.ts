@@ -15,3 +15,4 @@ export {
 export { redactedConfig, maskUrlPassword } from './redact.js'
 export { parseDuration } from './duration.js'
 export type { RawConfig } from './schema.js'
+export { splitHostPort } from './host-port.js'

@@ -6,7 +6,7 @@ import { schedule, type ScheduledTask } from 'node-cron'
 import type { FastifyInstance } from 'fastify'
 import { buildApp, createMetrics, type AgentMetrics, type StatusSnapshot } from '../api/index.js'
 import { configuredChecks, runChecks, type CheckName, type CheckResult, type Verdict } from '../checks/index.js'
-import type { AgentConfig } from '../config/index.js'
+import { splitHostPort, type AgentConfig } from '../config/index.js'
 import { controlSocketPath, startControlServer, type ControlRequest, type ControlResponse } from '../control/index.js'
 import { forkOrderMicros, openNotifyFifo, readInstances, recordVrrpTransition, type NotifyFifo, type Transition } from '../keepalived/index.js'
 import type { Logger } from '../log/index.js'
@@ -315,7 +315,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     }
     control = await startControlServer({ path: controlSocketPath(config.runtime_dir), handle: handleControl })
     if (config.api.listen) {
-      const [host, port] = splitHostPort(config.api.listen)
+      const { host, port } = splitHostPort(config.api.listen)
       api = buildApp({ snapshot, metrics, logger, ...(cluster ? { authorize: cluster.authorize } : {}) })
       await api.listen({ host, port })
     }
@@ -369,9 +369,4 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       logger.info('ha-agent daemon stopped')
     },
   }
-}
-
-export function splitHostPort(listen: string): [string, number] {
-  const i = listen.lastIndexOf(':')
-  return [listen.slice(0, i).replace(/^\[|\]$/g, ''), Number(listen.slice(i + 1))]
 }

@@ -1,3 +1,3 @@
-export { startDaemon, splitHostPort, type Daemon, type DaemonOptions } from './daemon.js'
+export { startDaemon, type Daemon, type DaemonOptions } from './daemon.js'
 export { decideFault, type FaultDecision } from './fault.js'
 export { writeTrackFile } from './track-file.js'

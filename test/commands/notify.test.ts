@@ -1,13 +1,13 @@
 // The notify command in-process: what it writes, what it prints, what it returns.
 import t from 'tap'
-import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { notify } from '../../src/commands/notify.js'
 import { buildConfig } from '../../src/config/index.js'
 import { UsageError } from '../../src/errors/index.js'
 import { startReceiver } from '../fixtures/receiver.js'
+import { fillUp, tinyTmpfs } from '../fixtures/disk.js'
 
 function ctx(args: string[], stateDir: string, url: string) {
   const out = { stdout: '', stderr: '' }
@@ -58,19 +58,9 @@ t.test('bad arguments throw a UsageError before anything is written', async (t) 
 })
 
 t.test('a full disk: exit 1 and one line on stderr', async (t) => {
-  const stateDir = mkdtempSync(join(tmpdir(), 'ha-agent-notify-cmd-full-'))
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', stateDir])
-  t.teardown(() => {
-    execFileSync('umount', ['-l', stateDir])
-    rmSync(stateDir, { recursive: true, force: true })
-  })
+  const stateDir = tinyTmpfs(t, 'ha-agent-notify-cmd-full-')
   t.equal(await notify(ctx(['backup'], stateDir, 'http://127.0.0.1:9/').ctx), 0)
-  mkdirSync(join(stateDir, 'filler'))
-  try {
-    for (let i = 0; ; i++) writeFileSync(join(stateDir, 'filler', String(i)), Buffer.alloc(4096))
-  } catch {
-    /* full */
-  }
+  fillUp(stateDir)
   const c = ctx(['fault'], stateDir, 'http://127.0.0.1:9/')
   t.equal(await notify(c.ctx), 1)
   t.match(c.out.stderr, /^ha-agent notify: outbox: cannot store vrrp\.transition event at .*ENOSPC.*\n$/)

@@ -1,10 +1,10 @@
 import t from 'tap'
-import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { readInstance, readInstances, recordTransition, stateAfter, writeInstance } from '../../src/keepalived/index.js'
 import { StorageError } from '../../src/errors/index.js'
+import { fillUp, tinyTmpfs } from '../fixtures/disk.js'
 
 t.test('records per instance, returns the previous state, keeps since and priority', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ha-agent-vrrp-'))
@@ -30,19 +30,9 @@ t.test('a transition forked earlier than the recorded one does not overwrite it'
 })
 
 t.test('a full disk is a StorageError; the old record stays and no temp file is left', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'ha-agent-vrrp-full-'))
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir])
-  t.teardown(() => {
-    execFileSync('umount', ['-l', dir])
-    rmSync(dir, { recursive: true, force: true })
-  })
+  const dir = tinyTmpfs(t, 'ha-agent-vrrp-full-')
   recordTransition(dir, { kind: 'INSTANCE', instance: 'VI_1', state: 'BACKUP', priority: 100 })
-  mkdirSync(join(dir, 'filler'))
-  try {
-    for (let i = 0; ; i++) writeFileSync(join(dir, 'filler', String(i)), Buffer.alloc(4096))
-  } catch {
-    /* full */
-  }
+  fillUp(dir)
   const err = (() => {
     try {
       writeInstance(dir, stateAfter({ kind: 'INSTANCE', instance: 'VI_1', state: 'MASTER', priority: 100 }, new Date()))

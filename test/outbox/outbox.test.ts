@@ -1,10 +1,10 @@
 import t from 'tap'
-import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { eventIdTime, newEventId, openOutbox } from '../../src/outbox/index.js'
 import { StorageError } from '../../src/errors/index.js'
+import { fillUp, tinyTmpfs } from '../fixtures/disk.js'
 
 t.test('ids sort in time order, carry their time, have no dots', async (t) => {
   const ids = Array.from({ length: 1000 }, () => newEventId())
@@ -26,20 +26,10 @@ t.test('append writes one file per interested webhook and nothing else', async (
 })
 
 t.test('a full disk is a StorageError naming the path; earlier events are intact', async (t) => {
-  const mnt = mkdtempSync(join(tmpdir(), 'ha-agent-full-'))
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt])
-  t.teardown(() => {
-    execFileSync('umount', [mnt])
-    rmSync(mnt, { recursive: true, force: true })
-  })
+  const mnt = tinyTmpfs(t, 'ha-agent-full-')
   const outbox = openOutbox({ stateDir: mnt, webhooks: [{ name: 'a' }] })
   const kept = await outbox.append({ type: 'agent.test', data: { node: 'n', state: 'kept' } })
-  mkdirSync(join(mnt, 'filler'))
-  try {
-    for (let i = 0; ; i++) writeFileSync(join(mnt, 'filler', String(i)), Buffer.alloc(4096))
-  } catch {
-    /* full */
-  }
+  fillUp(mnt)
   const err = await outbox.append({ type: 'agent.test', data: { node: 'n', state: 'x'.repeat(5000) } }).catch((e) => e)
   t.type(err, StorageError)
   t.match(err.message, new RegExp(`outbox: cannot store agent.test event at ${mnt}/queue/.*no space left on device \\(ENOSPC\\)`))
