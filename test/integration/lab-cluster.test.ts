@@ -87,6 +87,8 @@ t.test('with notify_fifo: keepalived restarted, no transition missed', async (t)
       .filter(Boolean)
     const got = lab.webhooks().filter((w) => w.body.type === 'vrrp.transition' && w.body.data.node === `haproxy${n}`)
     t.ok(got.every((w) => w.body.data.source === 'fifo'), `node ${n}: every transition came through the FIFO`)
-    t.same(got.map((w) => w.body.data.state), entered, `node ${n}: the webhook saw exactly keepalived's transitions, in order`)
+    // keepalived writes STOP to the FIFO when its VRRP child shuts down, but logs no
+    // "Entering STOP STATE" line for it: compare the states the log can show.
+    t.same(got.map((w) => w.body.data.state).filter((st) => st !== 'STOP'), entered, `node ${n}: the webhook saw exactly keepalived's transitions, in order`)
   }
 })
