@@ -4,8 +4,9 @@ import { AgentError, ConfigError, EXIT, UsageError } from './errors/index.js'
 import type { Command, CommandContext } from './cli/context.js'
 import { resolveConfigPath } from './config/path.js'
 
-declare const __VERSION__: string
-export const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0-dev'
+import { VERSION } from './cli/version.js'
+
+export { VERSION }
 
 async function loadCommand(words: string[]): Promise<{ command: Command; used: number } | undefined> {
   switch (words[0]) {

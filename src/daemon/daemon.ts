@@ -17,6 +17,7 @@ import { CLUSTER_DEFAULTS, FlapDamper, startCluster, type Cluster } from '../clu
 import { CheckDebouncer } from './debounce.js'
 import { writeTrackFile } from './track-file.js'
 import { decideFault, type FaultDecision } from './fault.js'
+import { VERSION } from '../cli/version.js'
 
 export interface Daemon {
   stop(): Promise<void>
@@ -72,10 +73,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const w = watch?.current()
     return {
       node: config.node,
+      version: VERSION,
       healthy: (latest?.healthy ?? false) && !fault.fault,
+      ready: true,
       instances: readInstances(config.state_dir).map((i) => ({ name: i.name, state: i.state, priority: i.priority, since: i.since })),
       checks: (latest?.checks ?? []).map(toSnapshotCheck),
-      outbox: { pending: stats.pending, dead: stats.dead },
+      outbox: { pending: stats.pending, dead: stats.dead, spooled: 0, orphaned: [], full: null },
+      keepalived: { up: null, pid_file: null, detail: 'not watched' },
       peers: cluster?.peers() ?? [],
       track_file: config.keepalived?.track_file ? { path: config.keepalived.track_file, fault: fault.fault, reason: fault.reason } : null,
       haproxy_watch: w ? { up: w.up, detail: w.detail, since: new Date(w.since).toISOString() } : null,
@@ -89,6 +93,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         ...(s.nextAttemptAt ? { next_attempt_at: s.nextAttemptAt } : {}),
       })),
       recent_transitions: [...recent],
+      reload: null,
       started_at: startedAt,
     }
   }

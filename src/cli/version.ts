@@ -1,0 +1,3 @@
+// Set by the esbuild bundle (scripts/build.mjs); running from source says so.
+declare const __VERSION__: string
+export const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0-dev'
