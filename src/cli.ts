@@ -2,7 +2,7 @@
 // the exit code, so `ha-agent check` pays for nothing but the check path.
 import { AgentError, ConfigError, EXIT, UsageError } from './errors/index.js'
 import type { Command, CommandContext } from './cli/context.js'
-import { resolveConfigPath } from './config/path.js'
+import { resolveConfigPath } from './config/peek.js'
 
 import { VERSION } from './cli/version.js'
 

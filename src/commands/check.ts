@@ -8,32 +8,10 @@ import type { Command } from '../cli/context.js'
 import { parseCommandArgs, parseMs } from '../cli/args.js'
 import { CHECK_NAMES, type CheckName, type Verdict } from '../checks/types.js'
 import { controlRequest, controlSocketPath } from '../control/client.js'
-import { peekRuntimeDir } from '../config/path.js'
+import { peekCheckTimeout, peekRuntimeDir } from '../config/peek.js'
 import { EXIT, UsageError } from '../errors/index.js'
 
 const DEFAULT_TIMEOUT_MS = 1000
-
-/**
- * `checks.timeout_ms` read with a line scan (block style only), so that the
- * overall deadline is right before YAML and zod are loaded, or without them when
- * the daemon answers. Anything else gives undefined; the full loader corrects it.
- */
-export function peekCheckTimeout(configText: string): number | undefined {
-  const lines = configText.split('\n')
-  const start = lines.findIndex((l) => /^checks:[ \t]*(#.*)?$/.test(l))
-  if (start < 0) return undefined
-  let childIndent: number | undefined
-  for (const line of lines.slice(start + 1)) {
-    if (/^\s*(#.*)?$/.test(line)) continue
-    const indent = line.length - line.trimStart().length
-    if (indent === 0) return undefined
-    childIndent ??= indent
-    if (indent !== childIndent) continue
-    const m = /^\s+timeout_ms:[ \t]*(\d+)[ \t]*(#.*)?$/.exec(line)
-    if (m) return Number(m[1]) > 0 ? Number(m[1]) : undefined
-  }
-  return undefined
-}
 
 function readConfigTimeout(configPath: string): number | undefined {
   try {

@@ -7,7 +7,7 @@
 // and no schema: half of its start-up. Without one, it records the event itself.
 import type { Command } from '../cli/context.js'
 import { controlRequest, controlSocketPath } from '../control/client.js'
-import { peekRuntimeDir } from '../config/path.js'
+import { peekRuntimeDir } from '../config/peek.js'
 import { EXIT, StorageError } from '../errors/index.js'
 import { parseNotifyArgs } from '../keepalived/notify-args.js'
 

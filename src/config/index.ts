@@ -13,6 +13,7 @@ export {
   type LoadOptions,
 } from './load.js'
 export { redactedConfig, maskUrlPassword } from './redact.js'
-export { parseDuration } from './duration.js'
+export { parseDuration, parseBytes } from './units.js'
+export { readConfigDocument } from './load.js'
 export type { RawConfig } from './schema.js'
 export { splitHostPort } from './host-port.js'

@@ -1,11 +1,11 @@
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { parse as parseYaml, YAMLParseError } from 'yaml'
 import type { z } from 'zod'
 import { ConfigError, describeSystemError, type ConfigProblem } from '../errors/index.js'
 import { configSchema, type ParsedConfig } from './schema.js'
 
-export { DEFAULT_CONFIG_PATH, resolveConfigPath } from './path.js'
+export { DEFAULT_CONFIG_PATH, resolveConfigPath } from './peek.js'
 
 type Webhook = ParsedConfig['webhooks'][number]
 export type WebhookConfig = Webhook & {
@@ -35,6 +35,13 @@ export interface LoadOptions {
   env?: Record<string, string | undefined>
   /** defaults to the host name */
   hostname?: string
+  /**
+   * What the caller needs: `full` (the daemon, `config check`: every secret, the
+   * heartbeat schedule checked with node-cron) or `check` (`ha-agent check`
+   * probing by itself: only the checks' own secrets; a webhook secret it cannot
+   * read must not fail a health check).
+   */
+  purpose?: 'full' | 'check'
 }
 
 /** Path as an operator writes it: webhooks[0].url */
@@ -71,6 +78,15 @@ function readSecret(
 ): string | undefined {
   if (path) {
     try {
+      const mode = statSync(path).mode & 0o777
+      if (mode & 0o007) {
+        // As ssh refuses a private key others can read: a secret others can read is not one.
+        problems.push({
+          path: keyPath,
+          message: `${path} is ${mode & 0o002 ? 'writable' : 'readable'} by every user (mode ${mode.toString(8).padStart(4, '0')}): chmod 0640 ${path} (owner root, group ha-agent)`,
+        })
+        return undefined
+      }
       const value = readFileSync(path, 'utf8').trim()
       if (!value) problems.push({ path: keyPath, message: `${path} is empty` })
       return value
@@ -103,6 +119,7 @@ function deepFreeze<T>(obj: T): T {
 /** Validates an already-parsed document. Throws ConfigError listing every problem. */
 export function buildConfig(doc: unknown, configPath: string | null, opts: LoadOptions = {}): AgentConfig {
   const env = opts.env ?? {}
+  const allSecrets = (opts.purpose ?? 'full') === 'full'
   const result = configSchema.safeParse(doc ?? {})
   if (!result.success) throw new ConfigError(zodProblems(result.error))
   const parsed = result.data
@@ -112,6 +129,7 @@ export function buildConfig(doc: unknown, configPath: string | null, opts: LoadO
   parsed.webhooks.forEach((w, i) => {
     if (seen.has(w.name)) problems.push({ path: `webhooks[${i}].name`, message: `duplicate webhook name "${w.name}"` })
     seen.add(w.name)
+    if (!allSecrets) return
     hideSecret(w, 'secret', readSecret(w.secret_file, `webhooks[${i}].secret_file`, envNameFor(w.name, 'SECRET'), env, problems))
     hideSecret(
       w,
@@ -138,7 +156,7 @@ export function buildConfig(doc: unknown, configPath: string | null, opts: LoadO
       readSecret(pgbouncer.admin.password_file, 'checks.pgbouncer.admin.password_file', 'HA_AGENT_PGBOUNCER_ADMIN_PASSWORD', env, problems),
     )
   }
-  if (parsed.cluster) {
+  if (parsed.cluster && allSecrets) {
     hideSecret(parsed.cluster, 'token', readSecret(parsed.cluster.token_file, 'cluster.token_file', 'HA_AGENT_CLUSTER_TOKEN', env, problems))
   }
   if (problems.length) throw new ConfigError(problems)
@@ -147,8 +165,8 @@ export function buildConfig(doc: unknown, configPath: string | null, opts: LoadO
   return deepFreeze(config) as AgentConfig
 }
 
-/** Reads, parses and validates the YAML file. Throws ConfigError (exit 78). */
-export function loadConfig(path: string, opts: LoadOptions = {}): AgentConfig {
+/** Reads and parses the YAML file: a mapping, or ConfigError naming the file and the line. */
+export function readConfigDocument(path: string): Record<string, unknown> | null {
   let text: string
   try {
     text = readFileSync(path, 'utf8')
@@ -166,6 +184,18 @@ export function loadConfig(path: string, opts: LoadOptions = {}): AgentConfig {
   if (doc !== null && doc !== undefined && (typeof doc !== 'object' || Array.isArray(doc))) {
     throw new ConfigError([{ path: 'config', message: `${path}: expected a mapping of keys at the top level` }])
   }
-  return buildConfig(doc, path, opts)
+  return (doc ?? null) as Record<string, unknown> | null
 }
 
+/** Reads, parses and validates the YAML file. Throws ConfigError (exit 78). */
+export async function loadConfig(path: string, opts: LoadOptions = {}): Promise<AgentConfig> {
+  const config = buildConfig(readConfigDocument(path), path, opts)
+  if ((opts.purpose ?? 'full') === 'full' && config.heartbeat) {
+    // node-cron only here: `check` and `notify` never load it.
+    const { validate } = await import('node-cron')
+    if (!validate(config.heartbeat)) {
+      throw new ConfigError([{ path: 'heartbeat', message: `invalid cron expression ${JSON.stringify(config.heartbeat)} (e.g. "0 9 * * *": daily at 09:00)` }])
+    }
+  }
+  return config
+}

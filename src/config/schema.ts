@@ -1,23 +1,56 @@
 import { z } from 'zod'
-import { parseDuration } from './duration.js'
+import { parseBytes, parseDuration } from './units.js'
 
 // The outside contract's section 2. Every object is strict: an unknown key is
 // an error that names its path, because a typo must not silently disable a check.
+// Limits are checked here, once, so that `config check` rejects whatever `run`
+// would fail on: a port outside 1-65535, a timer Node cannot hold.
+
+/** The longest delay a Node.js timer holds (2^31-1 ms, ~24.8 days); longer ones fire at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1
 
 const hostPort = z
   .string()
   .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT, e.g. 127.0.0.1:9471')
+  .refine((s) => {
+    const port = Number(s.slice(s.lastIndexOf(':') + 1))
+    return port >= 1 && port <= 65535
+  }, 'port must be 1-65535')
 
-const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
-  const ms = parseDuration(v)
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `invalid duration ${JSON.stringify(v)} (use e.g. 500ms, 30s, 5m, 24h, 7d)` })
+/** "500ms", "30s", "24h", "7d" or a number of ms: positive, finite, at most `max`. */
+const duration = (max: number, maxText: string) =>
+  z.union([z.string(), z.number()]).transform((v, ctx) => {
+    const ms = parseDuration(v)
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `invalid duration ${JSON.stringify(v)} (use e.g. 500ms, 30s, 5m, 24h, 7d)` })
+      return z.NEVER
+    }
+    if (ms <= 0) {
+      ctx.addIssue({ code: 'custom', message: `must be longer than 0 (got ${JSON.stringify(v)})` })
+      return z.NEVER
+    }
+    if (ms > max) {
+      ctx.addIssue({ code: 'custom', message: `must be at most ${maxText} (got ${JSON.stringify(v)})` })
+      return z.NEVER
+    }
+    return ms
+  })
+
+/** A timer's milliseconds: a positive integer a Node.js timer can hold. */
+const timerMs = z
+  .number()
+  .int()
+  .positive()
+  .max(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} ms (about 24.8 days: the longest delay a timer holds)`)
+
+const bytes = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const n = parseBytes(v)
+  if (n === undefined || n <= 0) {
+    ctx.addIssue({ code: 'custom', message: `invalid size ${JSON.stringify(v)} (use e.g. 268435456, 256MiB, 1GiB)` })
     return z.NEVER
   }
-  return ms
+  return n
 })
-
-const positiveMs = z.number().int().positive()
 
 const haproxyCheck = z.strictObject({
   socket: z.string().min(1).default('/run/haproxy/admin.sock'),
@@ -27,7 +60,7 @@ const haproxyCheck = z.strictObject({
   /** frontends that must be OPEN; empty means every frontend HAProxy reports */
   frontends: z.array(z.string().min(1)).optional(),
   /** how often the daemon's fast watch probes the runtime API (track_file latency) */
-  watch_interval_ms: positiveMs.default(100),
+  watch_interval_ms: timerMs.default(100),
 })
 
 const pgbouncerCheck = z.strictObject({
@@ -56,13 +89,16 @@ const systemCheck = z.strictObject({
   vips: z.array(z.string().min(1)).default([]),
 })
 
+const DAY = 86_400_000
+
 const webhook = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, _ . -'),
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, _ . -').max(100, 'at most 100 characters'),
   url: z.url({ protocol: /^https?$/ }),
   format: z.enum(['standard', 'slack', 'pagerduty', 'alertmanager']).default('standard'),
   secret_file: z.string().min(1).optional(),
-  timeout_ms: positiveMs.default(5000),
-  max_age: duration.default(24 * 3_600_000),
+  timeout_ms: timerMs.default(5000),
+  /** retried until then, then dead-lettered */
+  max_age: duration(365 * DAY, '365d').default(DAY),
   /** event types to send; all when omitted */
   events: z.array(z.string().min(1)).optional(),
   /** PagerDuty Events v2 routing key file (format pagerduty) */
@@ -74,6 +110,8 @@ export const configSchema = z.strictObject({
   state_dir: z.string().min(1).default('/var/lib/ha-agent'),
   runtime_dir: z.string().min(1).default('/run/ha-agent'),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** a daemon whose event loop stands still this long kills itself (systemd restarts it); null: no watchdog */
+  watchdog_ms: timerMs.min(1000, 'must be at least 1000 ms').nullable().default(10_000),
   api: z
     .strictObject({
       listen: hostPort.nullable().default('127.0.0.1:9471'),
@@ -81,8 +119,8 @@ export const configSchema = z.strictObject({
     .default({ listen: '127.0.0.1:9471' }),
   checks: z
     .strictObject({
-      interval_ms: positiveMs.default(1000),
-      timeout_ms: positiveMs.default(1000),
+      interval_ms: timerMs.default(1000),
+      timeout_ms: timerMs.default(1000),
       /** consecutive results before check.failed / check.recovered is sent */
       fall: z.number().int().positive().default(2),
       rise: z.number().int().positive().default(2),
@@ -96,22 +134,33 @@ export const configSchema = z.strictObject({
     .strictObject({
       track_file: z.string().min(1).nullable().default('/run/ha-agent/fault'),
       notify_fifo: z.string().min(1).nullable().default(null),
+      /** keepalived's VRRP process pid file: tells whether keepalived runs (ha_agent_keepalived_up) */
+      pid_file: z.string().min(1).nullable().default('/run/keepalived_vrrp.pid'),
     })
     .optional(),
+  outbox: z
+    .strictObject({
+      /** queues and dead letters together; past it new events are refused with a clear error */
+      max_bytes: bytes.default(256 * 2 ** 20),
+      /** dead letters older than this are deleted */
+      dead_letter_max_age: duration(3650 * DAY, '3650d').default(7 * DAY),
+    })
+    .default({ max_bytes: 256 * 2 ** 20, dead_letter_max_age: 7 * DAY }),
   webhooks: z.array(webhook).default([]),
   peers: z.array(z.url({ protocol: /^https?$/ })).default([]),
   cluster: z
     .strictObject({
       /** shared bearer token for peer requests to /status */
       token_file: z.string().min(1).optional(),
-      poll_interval_ms: positiveMs.default(1000),
-      poll_timeout_ms: positiveMs.default(500),
-      split_brain_after_ms: positiveMs.default(3000),
+      poll_interval_ms: timerMs.default(1000),
+      poll_timeout_ms: timerMs.default(500),
+      split_brain_after_ms: timerMs.default(3000),
       /** flap damping: more than max transitions within window holds the state */
       flap_max: z.number().int().positive().default(4),
-      flap_window_ms: positiveMs.default(60_000),
+      flap_window_ms: timerMs.default(60_000),
     })
     .optional(),
+  /** node-cron schedule of agent.heartbeat events (checked with node-cron when the config is loaded in full) */
   heartbeat: z.string().min(1).nullable().default(null),
 })
 

@@ -5,7 +5,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { main } from '../../src/cli.js'
-import { createCheckCommand, peekCheckTimeout } from '../../src/commands/check.js'
+import { createCheckCommand } from '../../src/commands/check.js'
 import { loadConfig } from '../../src/config/index.js'
 import { misbehavingServer } from '../fixtures/procs.js'
 
@@ -87,15 +87,6 @@ t.test('flag errors are usage errors (exit 2) naming the problem', async (t) => 
   t.match(flag.stderr, /--fast/)
 })
 
-t.test('peekCheckTimeout reads checks.timeout_ms from block YAML only', async (t) => {
-  t.equal(peekCheckTimeout('checks:\n  interval_ms: 500\n  timeout_ms: 750\n'), 750)
-  t.equal(peekCheckTimeout('node: a\nchecks:   # deep checks\n\n  # comment\n  timeout_ms: 42  # why\nwebhooks: []\n'), 42)
-  t.equal(peekCheckTimeout('checks:\n  haproxy:\n    timeout_ms: 9\n  timeout_ms: 600\n'), 600, 'a nested key is not ours')
-  t.equal(peekCheckTimeout('checks:\n  interval_ms: 1\napi:\n  timeout_ms: 5\n'), undefined, 'another section')
-  t.equal(peekCheckTimeout('checks: { timeout_ms: 5 }\n'), undefined, 'flow style: left to the loader')
-  t.equal(peekCheckTimeout('checks:\n  timeout_ms: 2s\n'), undefined)
-  t.equal(peekCheckTimeout(''), undefined)
-})
 
 t.test('the default timeout is checks.timeout_ms, not a constant', async (t) => {
   // Loading the modules the first time (transpiled under tap) is not what is measured here.

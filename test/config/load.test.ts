@@ -8,15 +8,16 @@ import { ConfigError } from '../../src/errors/index.js'
 const dir = mkdtempSync(join(tmpdir(), 'ha-agent-config-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 
-function write(name: string, text: string): string {
+function write(name: string, text: string, mode = 0o640): string {
   const path = join(dir, name)
-  writeFileSync(path, text)
+  writeFileSync(path, text, { mode })
+  chmodSync(path, mode)
   return path
 }
 
-function problemsOf(fn: () => unknown): string[] {
+async function problemsOf(fn: () => unknown): Promise<string[]> {
   try {
-    fn()
+    await fn()
   } catch (err) {
     if (err instanceof ConfigError) return err.problems.map((p) => `${p.path}: ${p.message}`)
     throw err
@@ -45,7 +46,7 @@ webhooks:
 `
 
 t.test('a valid file loads with defaults, secrets hidden and frozen', async (t) => {
-  const config = loadConfig(write('good.yaml', goodYaml))
+  const config = await loadConfig(write('good.yaml', goodYaml))
   t.equal(config.node, 'haproxy1')
   t.equal(config.checks.interval_ms, 500)
   t.equal(config.webhooks[0]!.secret, 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'secret read from its file, trimmed')
@@ -60,7 +61,7 @@ t.test('a valid file loads with defaults, secrets hidden and frozen', async (t) 
 })
 
 t.test('every problem is reported with its key path', async (t) => {
-  const problems = problemsOf(() =>
+  const problems = await problemsOf(() =>
     loadConfig(
       write(
         'bad.yaml',
@@ -85,7 +86,7 @@ webhooks:
 })
 
 t.test('semantic problems: duplicate webhook names, unreadable secret, pagerduty without key', async (t) => {
-  const problems = problemsOf(() =>
+  const problems = await problemsOf(() =>
     buildConfig(
       {
         webhooks: [
@@ -112,18 +113,18 @@ t.test('secrets can come from the environment', async (t) => {
 })
 
 t.test('file-level errors name the file', async (t) => {
-  t.match(problemsOf(() => loadConfig(join(dir, 'nope.yaml'))), [/^config: cannot read .*nope\.yaml: .*ENOENT/])
-  t.match(problemsOf(() => loadConfig(write('syntax.yaml', 'checks: [unclosed\n'))), [/^config: .*syntax\.yaml: YAML syntax error at line \d+/])
-  t.match(problemsOf(() => loadConfig(write('list.yaml', '- a\n- b\n'))), [/expected a mapping/])
-  t.match(problemsOf(() => loadConfig(write('dup.yaml', 'node: a\nnode: b\n'))), [/YAML syntax error/], 'duplicate keys are an error, not last-one-wins')
+  t.match(await problemsOf(() => loadConfig(join(dir, 'nope.yaml'))), [/^config: cannot read .*nope\.yaml: .*ENOENT/])
+  t.match(await problemsOf(() => loadConfig(write('syntax.yaml', 'checks: [unclosed\n'))), [/^config: .*syntax\.yaml: YAML syntax error at line \d+/])
+  t.match(await problemsOf(() => loadConfig(write('list.yaml', '- a\n- b\n'))), [/expected a mapping/])
+  t.match(await problemsOf(() => loadConfig(write('dup.yaml', 'node: a\nnode: b\n'))), [/YAML syntax error/], 'duplicate keys are an error, not last-one-wins')
   const unreadable = write('unreadable.yaml', 'node: a\n')
   chmodSync(unreadable, 0o000)
   // root reads anything; only assert the permission path where it applies
-  if (process.getuid?.() !== 0) t.match(problemsOf(() => loadConfig(unreadable)), [/EACCES/])
+  if (process.getuid?.() !== 0) t.match(await problemsOf(() => loadConfig(unreadable)), [/EACCES/])
 })
 
 t.test('an empty file is the all-defaults config', async (t) => {
-  const config = loadConfig(write('empty.yaml', ''), { hostname: 'fallback-host' })
+  const config = await loadConfig(write('empty.yaml', ''), { hostname: 'fallback-host' })
   t.equal(config.node, 'fallback-host')
   t.same(config.webhooks, [])
   t.equal(config.api.listen, '127.0.0.1:9471', 'API listens on loopback by default')
@@ -151,4 +152,62 @@ t.test('parseDuration', async (t) => {
   t.equal(parseDuration(250), 250)
   t.equal(parseDuration('soon'), undefined)
   t.equal(parseDuration(-1), undefined)
+})
+
+t.test('limits: what `run` would fail on is rejected here, naming the key', async (t) => {
+  const problems = await problemsOf(() =>
+    buildConfig(
+      {
+        api: { listen: '0.0.0.0:99999' },
+        watchdog_ms: 10,
+        checks: { interval_ms: 3_000_000_000, timeout_ms: 0, pgbouncer: { targets: ['10.0.0.1:0'] } },
+        outbox: { max_bytes: 'lots', dead_letter_max_age: '0s' },
+        cluster: { poll_interval_ms: Number.POSITIVE_INFINITY },
+        webhooks: [{ name: 'ops', url: 'https://x.test/', max_age: 0 }, { name: 'slow', url: 'https://y.test/', max_age: '400d' }],
+      },
+      null,
+    ),
+  )
+  const has = (prefix: string, re: RegExp) => t.ok(problems.some((p) => p.startsWith(prefix) && re.test(p)), `${prefix} ${re}\n${problems.join('\n')}`)
+  has('api.listen: ', /port must be 1-65535/)
+  has('checks.pgbouncer.targets[0]: ', /port must be 1-65535/)
+  has('checks.interval_ms: ', /at most 2147483647 ms/)
+  has('checks.timeout_ms: ', /./)
+  has('watchdog_ms: ', /at least 1000 ms/)
+  has('cluster.poll_interval_ms: ', /./)
+  has('outbox.max_bytes: ', /invalid size "lots"/)
+  has('outbox.dead_letter_max_age: ', /longer than 0/)
+  has('webhooks[0].max_age: ', /longer than 0/)
+  has('webhooks[1].max_age: ', /at most 365d/)
+})
+
+t.test('the heartbeat schedule is checked with node-cron when the config is loaded in full', async (t) => {
+  const path = write('cron.yaml', 'heartbeat: "every five minutes"\n')
+  t.same(await problemsOf(() => loadConfig(path)), ['heartbeat: invalid cron expression "every five minutes" (e.g. "0 9 * * *": daily at 09:00)'])
+  t.equal((await loadConfig(path, { purpose: 'check' })).heartbeat, 'every five minutes', '`check` does not care about the heartbeat')
+  t.equal((await loadConfig(write('cron-ok.yaml', 'heartbeat: "*/5 * * * *"\n'))).heartbeat, '*/5 * * * *')
+})
+
+t.test('sizes and durations in operator units', async (t) => {
+  const config = await loadConfig(write('units.yaml', 'outbox: { max_bytes: 64MiB, dead_letter_max_age: 30d }\n'))
+  t.equal(config.outbox.max_bytes, 64 * 2 ** 20)
+  t.equal(config.outbox.dead_letter_max_age, 30 * 86_400_000)
+})
+
+t.test('a secret file every user can read is refused, naming the file and the fix', async (t) => {
+  const open = write('open.secret', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n', 0o644)
+  const problems = await problemsOf(() => buildConfig({ webhooks: [{ name: 'ops', url: 'https://x.test/', secret_file: open }] }, null))
+  t.same(problems, [`webhooks[0].secret_file: ${open} is readable by every user (mode 0644): chmod 0640 ${open} (owner root, group ha-agent)`])
+  const writable = write('writable.pass', 'pw\n', 0o602)
+  t.match(await problemsOf(() => buildConfig({ checks: { postgres: { url: 'postgres://m@h/db', password_file: writable } } }, null)), [/checks\.postgres\.password_file: .* is writable by every user \(mode 0602\)/])
+  const tight = write('tight.secret', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n', 0o600)
+  t.equal(buildConfig({ webhooks: [{ name: 'ops', url: 'https://x.test/', secret_file: tight }] }, null).webhooks[0]!.secret, 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')
+})
+
+t.test('`check` loads only the checks\' secrets: a webhook secret it cannot read does not fail it', async (t) => {
+  const doc = { webhooks: [{ name: 'ops', url: 'https://x.test/', secret_file: join(dir, 'not-for-check.secret') }], checks: { postgres: { url: 'postgres://m@h/db', password_file: pgPass } } }
+  t.match(await problemsOf(() => buildConfig(doc, null)), [/webhooks\[0\]\.secret_file: cannot read .*ENOENT/])
+  const config = buildConfig(doc, null, { purpose: 'check' })
+  t.equal(config.checks.postgres!.password, 'monitor-pw')
+  t.equal(config.webhooks[0]!.secret, undefined)
 })
