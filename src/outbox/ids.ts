@@ -28,3 +28,7 @@ export function newEventId(nowMicros: number = wallMicros()): string {
 export function eventIdTime(id: string): number {
   return parseInt(id.slice(4, 18), 16) / 1000
 }
+
+export function isEventId(id: string): boolean {
+  return /^msg_[0-9a-f]{24}$/.test(id)
+}

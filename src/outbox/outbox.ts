@@ -1,19 +1,21 @@
 // The durable outbox. An event is written once (temp file, fsync) and hard-linked
-// into the queue directory of every webhook that wants it, then the directories
-// are fsynced: when append() resolves the event survives a crash or power loss.
+// into the queue directory of every webhook that wants it and into the ledger,
+// then the directories are fsynced: when append() resolves, the event survives a
+// crash or power loss.
 //
-// Layout under state_dir:
-//   queue/<webhook>/<id>.json   pending for that webhook (the dispatcher deletes it when delivered)
-//   dead/<webhook>/<id>.json    dead letters, with the reason, kept for operators
 // Per-webhook queues (rather than one log plus cursors) let several `ha-agent
 // notify` processes and the daemon append at once without a lock: no writer can
-// land "behind" a cursor and be skipped. Readers list names, never contents, so a
-// webhook down for a day costs a directory listing, not memory.
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs'
+// land "behind" a cursor and be skipped. The ledger makes an id count once: the
+// process keepalived forked chooses the id, and whether the daemon records it on
+// its behalf, the process itself after the daemon did not answer, or both, the
+// second copy is refused (see layout.ts).
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { describeSystemError, StorageError } from '../errors/index.js'
 import type { AgentEvent, EventType } from '../events/index.js'
+import { createFile, fsyncDir, writeFileAtomic } from '../fs/atomic.js'
 import { newEventId } from './ids.js'
+import { fullMarker, ledgerDir, queueDir, spoolDir, tmpDir } from './layout.js'
 
 export interface OutboxTarget {
   name: string
@@ -24,32 +26,22 @@ export interface OutboxTarget {
 export interface NewEvent {
   type: EventType
   data: Record<string, unknown>
+  /** the event's id, when the caller chose it (a notify process, a spooled event); new otherwise */
+  id?: string
   /** ISO-8601; now when absent */
   timestamp?: string
   only?: string[]
-  /** microseconds since the epoch that order this event (default: now) */
+  /** microseconds since the epoch that order this event (default: now); ignored with `id` */
   orderMicros?: number
 }
 
 export interface Outbox {
+  /**
+   * Records the event for every webhook that wants it and resolves once it is
+   * durable. Idempotent by id: an id the ledger already has is not recorded
+   * again. Throws StorageError when it cannot.
+   */
   append(event: NewEvent): Promise<AgentEvent>
-}
-
-/**
- * A webhook's directory name. Config allows `.` in names, so "..", "." or
- * ".tmp" would escape the queue or collide with the temp directory: a leading
- * dot is escaped (%2E); every other allowed name is used as it is.
- */
-function dirName(webhook: string): string {
-  return webhook.startsWith('.') ? '%2E' + webhook.slice(1) : webhook
-}
-
-export function queueDir(stateDir: string, webhook: string): string {
-  return join(stateDir, 'queue', dirName(webhook))
-}
-
-export function deadDir(stateDir: string, webhook: string): string {
-  return join(stateDir, 'dead', dirName(webhook))
 }
 
 export function wants(target: OutboxTarget, event: Pick<AgentEvent, 'type' | 'only'>): boolean {
@@ -57,79 +49,104 @@ export function wants(target: OutboxTarget, event: Pick<AgentEvent, 'type' | 'on
   return !target.events || target.events.includes(event.type)
 }
 
-function fsyncDir(path: string): void {
-  const fd = openSync(path, 'r')
-  try {
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
+export function toEvent(input: NewEvent): AgentEvent {
+  return {
+    id: input.id ?? newEventId(input.orderMicros),
+    type: input.type,
+    timestamp: input.timestamp ?? new Date().toISOString(),
+    data: input.data,
+    ...(input.only ? { only: input.only } : {}),
   }
 }
 
-/** Writes a file durably (temp + fsync + rename is done by the caller via link). */
-export function writeDurably(path: string, text: string): void {
-  const fd = openSync(path, 'wx', 0o640)
+function removeQuietly(path: string): void {
   try {
-    writeSync(fd, text)
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
+    unlinkSync(path)
+  } catch {
+    /* not there */
+  }
+}
+
+/** Why appends are refused right now (outbox.max_bytes reached), or undefined. */
+export function outboxFullReason(stateDir: string): string | undefined {
+  try {
+    return readFileSync(fullMarker(stateDir), 'utf8').trim() || 'outbox.max_bytes reached'
+  } catch {
+    return undefined
   }
 }
 
 export function openOutbox(opts: { stateDir: string; webhooks: readonly OutboxTarget[] }): Outbox {
-  const tmpDir = join(opts.stateDir, 'queue', '.tmp')
+  const { stateDir } = opts
   return {
     async append(input) {
-      const id = newEventId(input.orderMicros)
-      const event: AgentEvent = {
-        id,
-        type: input.type,
-        timestamp: input.timestamp ?? new Date().toISOString(),
-        data: input.data,
-        ...(input.only ? { only: input.only } : {}),
-      }
+      const event = toEvent(input)
+      const full = outboxFullReason(stateDir)
+      if (full) throw new StorageError(`outbox: cannot store ${event.type} event ${event.id}: ${full}`)
       const targets = opts.webhooks.filter((w) => wants(w, event))
       if (targets.length === 0) return event
-      const tmp = join(tmpDir, `${id}.json`)
-      let step = tmpDir
+      const ledger = join(ledgerDir(stateDir), `${event.id}.json`)
+      if (existsSync(ledger)) return event
+      const tmp = join(tmpDir(stateDir), `${event.id}.${process.pid}.json`)
+      let step = tmpDir(stateDir)
       const linked: string[] = []
       try {
-        mkdirSync(tmpDir, { recursive: true, mode: 0o750 })
+        mkdirSync(tmpDir(stateDir), { recursive: true, mode: 0o750 })
         step = tmp
-        writeDurably(tmp, JSON.stringify(event))
+        createFile(tmp, JSON.stringify(event), { fsync: true })
         for (const w of targets) {
-          const dir = queueDir(opts.stateDir, w.name)
+          const dir = queueDir(stateDir, w.name)
           step = dir
           mkdirSync(dir, { recursive: true, mode: 0o750 })
-          const final = join(dir, `${id}.json`)
+          const final = join(dir, `${event.id}.json`)
           step = final
-          linkSync(tmp, final)
-          linked.push(final)
+          try {
+            linkSync(tmp, final)
+            linked.push(final)
+          } catch (err) {
+            // The same id queued by another process a moment ago (a notify that
+            // gave up on a slow daemon): one copy in the queue is the point.
+            if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+          }
           fsyncDir(dir)
         }
-      } catch (err) {
-        // Nothing half-done: either every queue has the event or none does.
-        for (const path of linked) {
-          try {
-            unlinkSync(path)
-          } catch {
-            /* best effort */
-          }
-        }
+        // The ledger entry last: a crash before it can only mean a second copy
+        // later (at least once), never an id refused that was never queued.
+        step = ledgerDir(stateDir)
+        mkdirSync(ledgerDir(stateDir), { recursive: true, mode: 0o750 })
+        step = ledger
         try {
-          unlinkSync(tmp)
-        } catch {
-          /* may not exist */
+          linkSync(tmp, ledger)
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
         }
+        fsyncDir(ledgerDir(stateDir))
+      } catch (err) {
+        // Nothing half-done: every queue has the event or none does.
+        for (const path of linked) removeQuietly(path)
+        removeQuietly(tmp)
         throw new StorageError(`outbox: cannot store ${event.type} event at ${step}: ${describeSystemError(err)}`, { cause: err })
       }
-      try {
-        unlinkSync(tmp)
-      } catch {
-        /* the queues hold it; a leftover temp file is harmless */
-      }
+      removeQuietly(tmp)
       return event
     },
   }
+}
+
+/**
+ * Keeps an event that state_dir could not take (full or read-only disk) under
+ * runtime_dir, a tmpfs: it survives a daemon restart, not a reboot. The daemon
+ * moves spooled events into the outbox once there is room. Returns the path.
+ */
+export function spoolEvent(runtimeDir: string, input: NewEvent): { event: AgentEvent; path: string } {
+  const event = toEvent(input)
+  const dir = spoolDir(runtimeDir)
+  const path = join(dir, `${event.id}.json`)
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o750 })
+    writeFileAtomic(path, JSON.stringify(event), { fsync: true })
+  } catch (err) {
+    throw new StorageError(`cannot keep ${event.type} event ${event.id} in ${dir} either: ${describeSystemError(err)}`, { cause: err })
+  }
+  return { event, path }
 }

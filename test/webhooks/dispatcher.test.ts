@@ -16,7 +16,8 @@ function setup(t: { teardown(fn: () => unknown): void }, webhooks: object[]) {
   return { stateDir, config, outbox }
 }
 
-const fastRetries = () => 0.01 // full jitter with a tiny random: retries within a few ms
+// full jitter with a tiny random and no floor: retries within a few ms (the floor has its own test)
+const fastRetries = () => 0.01
 
 t.test('delivers in order through 503s, with the same webhook-id on every retry', async (t) => {
   const rx = await startReceiver(t)
@@ -24,7 +25,7 @@ t.test('delivers in order through 503s, with the same webhook-id on every retry'
   rx.reply(503, 503, 503)
   const ids: string[] = []
   for (let i = 0; i < 5; i++) ids.push((await outbox.append({ type: 'agent.test', data: { node: 'n', state: 'x', i } })).id)
-  const d = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger, random: fastRetries })
+  const d = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger, random: fastRetries, minRetryMs: 0 })
   t.teardown(() => d.stop())
   const got = await rx.waitForDelivered(5)
   t.same(got.map((r) => r.headers['webhook-id']), ids, 'in order')
@@ -40,7 +41,7 @@ t.test('429 with Retry-After is honoured', async (t) => {
   const { stateDir, config, outbox } = setup(t, [{ name: 'hook', url: rx.url }])
   rx.reply({ status: 429, headers: { 'retry-after': '1' } })
   await outbox.append({ type: 'agent.test', data: { node: 'n', state: 'x' } })
-  const d = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger, random: fastRetries })
+  const d = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger, random: fastRetries, minRetryMs: 0 })
   t.teardown(() => d.stop())
   const [ok] = await rx.waitForDelivered(1, 5000)
   const gap = ok!.at - rx.all[0]!.at
@@ -53,13 +54,13 @@ t.test('410 is dead at once and kept for operators; the next event goes', async 
   rx.reply(410)
   const first = await outbox.append({ type: 'agent.test', data: { node: 'n', state: 'x' } })
   const second = await outbox.append({ type: 'agent.test', data: { node: 'n', state: 'y' } })
-  const d = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger, random: fastRetries })
+  const d = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger, random: fastRetries, minRetryMs: 0 })
   t.teardown(() => d.stop())
   await rx.waitForDelivered(1)
   t.equal(rx.delivered[0]!.headers['webhook-id'], second.id)
   t.equal(rx.all.length, 2, 'the 410 was not retried')
-  const dead = JSON.parse(readFileSync(join(stateDir, 'dead', 'hook', `${first.id}.json`), 'utf8'))
-  t.match(dead, { webhook: 'hook', reason: 'HTTP 410', event: { id: first.id } })
+  t.same(JSON.parse(readFileSync(join(stateDir, 'dead', 'hook', `${first.id}.json`), 'utf8')), first, 'the event, as it was queued')
+  t.match(JSON.parse(readFileSync(join(stateDir, 'dead', 'hook', `${first.id}.meta`), 'utf8')), { webhook: 'hook', reason: 'HTTP 410', attempts: 1, type: 'agent.test' })
   t.equal(d.stats().dead, 1)
 })
 
@@ -69,7 +70,7 @@ t.test('a receiver that never answers times out and is retried; one that closes 
   rx.reply('never', 'close')
   const ev = await outbox.append({ type: 'agent.test', data: { node: 'n', state: 'x' } })
   const results: string[] = []
-  const d = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger, random: fastRetries, onResult: (_w, r) => results.push(r) })
+  const d = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger, random: fastRetries, minRetryMs: 0, onResult: (_w, r) => results.push(r) })
   t.teardown(() => d.stop())
   await rx.waitForDelivered(1, 5000)
   // The receiver records the request before the dispatcher has read the answer.
@@ -83,7 +84,7 @@ t.test('past max_age the event is dead-lettered with the last error', async (t) 
   const { stateDir, config, outbox } = setup(t, [{ name: 'hook', url: rx.url, max_age: '400ms' }])
   rx.setDefault(503)
   const ev = await outbox.append({ type: 'agent.test', data: { node: 'n', state: 'x' } })
-  const d = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger, random: () => 0.2 })
+  const d = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger, random: () => 0.2, minRetryMs: 0 })
   t.teardown(() => d.stop())
   const [r] = await d.waitFor(ev.id, 5000)
   t.equal(r!.result, 'dead')
@@ -114,7 +115,7 @@ t.test('a long backlog (webhook down, then back) drains in order, a window at a 
   rx.reply(503, 503)
   const ids: string[] = []
   for (let i = 0; i < N; i++) ids.push((await outbox.append({ type: 'agent.test', data: { node: 'n', state: 'x', i } })).id)
-  const d = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger, random: fastRetries })
+  const d = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger, random: fastRetries, minRetryMs: 0 })
   t.teardown(() => d.stop())
   // Events recorded while the backlog drains (from other processes) keep their place.
   const late: string[] = []
@@ -134,7 +135,7 @@ t.test('a dead letter that cannot be written keeps the event queued without spin
   // A regular file where the dead-letter directory should be: mkdir fails (ENOTDIR/EEXIST).
   mkdirSync(join(stateDir, 'dead'))
   writeFileSync(join(stateDir, 'dead', 'hook'), 'not a directory')
-  const d = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger, random: fastRetries })
+  const d = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger, random: fastRetries, minRetryMs: 0 })
   t.teardown(() => d.stop())
   await rx.waitForDelivered(0)
   await new Promise((r) => setTimeout(r, 300))
@@ -152,14 +153,14 @@ t.test('stop() abandons a hanging request within a bound; the event stays for th
   const { stateDir, config, outbox } = setup(t, [{ name: 'hook', url: rx.url, timeout_ms: 60_000 }])
   rx.reply('never')
   const ev = await outbox.append({ type: 'agent.test', data: { node: 'n', state: 'x' } })
-  const d = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger, random: fastRetries })
+  const d = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger, random: fastRetries, minRetryMs: 0 })
   while (rx.all.length === 0) await new Promise((r) => setTimeout(r, 10))
   const started = performance.now()
   await d.stop()
   const took = performance.now() - started
   t.ok(took < 2000, `stopped in ${took.toFixed(0)} ms with a request hanging`)
   t.same(readdirSync(join(stateDir, 'queue', 'hook')).filter((n) => n.endsWith('.json')), [`${ev.id}.json`], 'still queued')
-  const again = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger, random: fastRetries })
+  const again = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger, random: fastRetries, minRetryMs: 0 })
   t.teardown(() => again.stop())
   const [ok] = await rx.waitForDelivered(1)
   t.equal(ok!.headers['webhook-id'], ev.id, 'delivered after the restart with the same id')
@@ -169,7 +170,7 @@ t.test('reload() points a webhook somewhere else; queued events follow it', asyn
   const before = await startReceiver(t)
   const after = await startReceiver(t)
   const { stateDir, config, outbox } = setup(t, [{ name: 'hook', url: before.url }])
-  const d = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger, random: fastRetries })
+  const d = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger, random: fastRetries, minRetryMs: 0 })
   t.teardown(() => d.stop())
   const first = await outbox.append({ type: 'agent.test', data: { node: 'n', state: 'x' } })
   d.kick()
@@ -190,7 +191,7 @@ t.test('a Retry-After beyond max_age dead-letters at max_age, without spinning',
   // 3000 years: far more than setTimeout can hold.
   rx.setDefault({ status: 503, headers: { 'retry-after': String(3000 * 365 * 86400) } })
   const ev = await outbox.append({ type: 'agent.test', data: { node: 'n', state: 'x' } })
-  const d = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger, random: fastRetries })
+  const d = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger, random: fastRetries, minRetryMs: 0 })
   t.teardown(() => d.stop())
   const [r] = await d.waitFor(ev.id, 10_000)
   t.equal(r!.result, 'dead')
@@ -203,7 +204,7 @@ t.test('reload() while a request hangs: the old lane lets go before the new one 
   const { stateDir, config, outbox } = setup(t, [{ name: 'hook', url: before.url, timeout_ms: 60_000 }])
   before.reply('never')
   const ev = await outbox.append({ type: 'agent.test', data: { node: 'n', state: 'x' } })
-  const d = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger, random: fastRetries })
+  const d = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger, random: fastRetries, minRetryMs: 0 })
   t.teardown(() => d.stop())
   while (before.all.length === 0) await new Promise((r) => setTimeout(r, 10))
   d.reload(buildConfig({ state_dir: stateDir, webhooks: [{ name: 'hook', url: after.url }] }, null, { env: {} }).webhooks)
@@ -232,4 +233,43 @@ t.test('reload() with only a new routing key (a secret, invisible to JSON) takes
   d.kick()
   const got = await rx.waitForDelivered(2)
   t.same(got.map((r) => r.json().routing_key), ['old', 'new'])
+})
+
+t.test('Retry-After: 0 and a zero jitter still wait the floor between attempts', async (t) => {
+  const rx = await startReceiver(t)
+  const { stateDir, config, outbox } = setup(t, [{ name: 'hook', url: rx.url }])
+  rx.setDefault({ status: 503, headers: { 'retry-after': '0' } })
+  await outbox.append({ type: 'agent.test', data: { node: 'n', state: 'x' } })
+  const d = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger, random: () => 0 })
+  t.teardown(() => d.stop())
+  await new Promise((r) => setTimeout(r, 2500))
+  // At MIN_RETRY_DELAY_MS (1 s): the first attempt and two retries. It was 500 a second.
+  t.ok(rx.all.length >= 2 && rx.all.length <= 4, `${rx.all.length} attempts in 2.5 s`)
+  const gaps = rx.all.slice(1).map((r, i) => r.at - rx.all[i]!.at)
+  t.ok(gaps.every((g) => g >= 950), `gaps ${gaps.map((g) => g.toFixed(0)).join(', ')} ms`)
+})
+
+t.test('records that are not events go to dead letters at once, with their original bytes', async (t) => {
+  const rx = await startReceiver(t)
+  const { stateDir, config, outbox } = setup(t, [{ name: 'hook', url: rx.url }])
+  const good = await outbox.append({ type: 'agent.test', data: { node: 'n', state: 'x' } })
+  const dir = join(stateDir, 'queue', 'hook')
+  // Before the good one (ids sort by time): an unreadable timestamp and a torn file.
+  const badTime = 'msg_00000000000001aaaaaaaaaa'
+  const torn = 'msg_00000000000002bbbbbbbbbb'
+  const badTimeBytes = JSON.stringify({ id: badTime, type: 'agent.test', timestamp: 'soon', data: { node: 'n' } })
+  writeFileSync(join(dir, `${badTime}.json`), badTimeBytes)
+  writeFileSync(join(dir, `${torn}.json`), '{"id":"msg_00000000000002bbbb')
+  const results: string[] = []
+  const d = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger, onResult: (_w, r, e) => results.push(`${r} ${e?.id ?? '-'}`) })
+  t.teardown(() => d.stop())
+  const [ok] = await rx.waitForDelivered(1)
+  t.equal(ok!.headers['webhook-id'], good.id, 'the good event still goes, after the bad ones')
+  t.equal(rx.all.length, 1, 'nothing was sent for the bad records')
+  t.same(results, ['dead -', 'dead -', `delivered ${good.id}`])
+  const dead = join(stateDir, 'dead', 'hook')
+  t.equal(readFileSync(join(dead, `${badTime}.json`), 'utf8'), badTimeBytes, 'original bytes kept')
+  t.equal(readFileSync(join(dead, `${torn}.json`), 'utf8'), '{"id":"msg_00000000000002bbbb')
+  t.match(JSON.parse(readFileSync(join(dead, `${badTime}.meta`), 'utf8')), { reason: /unreadable record: not an event: timestamp: not a timestamp/ })
+  t.match(JSON.parse(readFileSync(join(dead, `${torn}.meta`), 'utf8')), { reason: /unreadable record: not JSON/ })
 })

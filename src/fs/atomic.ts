@@ -1,0 +1,84 @@
+// Files that other processes read while we write them: keepalived (track_file),
+// `ha-agent notify` and the daemon (VRRP state, outbox), the check launcher
+// (verdict). One way to write them, with the durability each caller needs named
+// at the call: `fsync` for what must survive a power cut (the outbox, the VRRP
+// state under state_dir), none for what lives on a tmpfs under /run.
+import { closeSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, utimesSync, writeSync } from 'node:fs'
+import { dirname } from 'node:path'
+
+export interface AtomicWriteOptions {
+  /** fsync the data before the rename (and the directory after it) */
+  fsync: boolean
+  /** file mode of a new file (the umask applies) */
+  mode?: number
+  /** set the file's times (the check launcher reads a verdict's expiry from its mtime) */
+  mtime?: Date
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path)
+  } catch {
+    /* never created, or already moved */
+  }
+}
+
+/** Creates `path` with `data` (fails with EEXIST if it exists), optionally fsync'd. */
+export function createFile(path: string, data: string | Uint8Array, opts: { fsync: boolean; mode?: number }): void {
+  const fd = openSync(path, 'wx', opts.mode ?? 0o640)
+  try {
+    if (typeof data === 'string') writeSync(fd, data)
+    else writeSync(fd, data)
+    if (opts.fsync) fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** fsync a directory, so that names created or removed in it survive a crash. */
+export function fsyncDir(path: string): void {
+  const fd = openSync(path, 'r')
+  try {
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/**
+ * Replaces `path` so that a reader sees the old content or the new one, never a
+ * torn file: a temp file beside it, then rename. On failure the temp file is
+ * removed, the old content stays, and the error is thrown.
+ */
+export function writeFileAtomic(path: string, data: string | Uint8Array, opts: AtomicWriteOptions): void {
+  const tmp = `${path}.${process.pid}.tmp`
+  try {
+    createFile(tmp, data, opts)
+    if (opts.mtime) utimesSync(tmp, opts.mtime, opts.mtime)
+    renameSync(tmp, path)
+  } catch (err) {
+    removeQuietly(tmp)
+    throw err
+  }
+  if (opts.fsync) fsyncDir(dirname(path))
+}
+
+/**
+ * Publishes `data` at `path` unless another process got there first: returns
+ * false (and leaves the winner's content) when `path` already exists. link() is
+ * the exclusive step, so readers never see a partly written file.
+ */
+export function publishOnce(path: string, data: string, opts: { fsync: boolean; mode?: number }): boolean {
+  const tmp = `${path}.${process.pid}.tmp`
+  try {
+    removeQuietly(tmp)
+    createFile(tmp, data, opts)
+    linkSync(tmp, path)
+    return true
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
+    throw err
+  } finally {
+    removeQuietly(tmp)
+  }
+}
