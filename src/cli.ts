@@ -72,7 +72,8 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
       stdout,
       stderr,
       // yaml and zod load only when a command asks for its config.
-      loadConfig: async () => (await import('./config/load.js')).loadConfig(configPath, { env }),
+      loadConfig: async (opts) => (await import('./config/load.js')).loadConfig(configPath, { env, ...opts }),
+      loadRecordingConfig: async () => (await import('./config/recording.js')).loadRecordingConfig(configPath),
     }
     return await found.command(ctx)
   } catch (err) {

@@ -4,20 +4,15 @@
 import type { AgentConfig } from '../config/index.js'
 import type { Logger } from '../log/index.js'
 import type { NewEvent } from '../outbox/index.js'
-import { checkBearer, pollPeer, type PeerView } from './peers.js'
+import { pollPeer, type PeerView } from './peers.js'
 import { SplitBrainDetector, type SplitBrainEpisode } from './split-brain.js'
 
 export { pollPeer, checkBearer, type PeerView } from './peers.js'
 export { SplitBrainDetector, type SplitBrainEpisode, type SplitBrainEvent } from './split-brain.js'
-export { FlapDamper } from './flap.js'
-
-export const CLUSTER_DEFAULTS = { poll_interval_ms: 1000, poll_timeout_ms: 500, split_brain_after_ms: 3000, flap_max: 4, flap_window_ms: 60_000 }
 
 export interface Cluster {
   peers(): PeerView[]
   splitBrain(): SplitBrainEpisode[]
-  /** for the API: accepts every request when no token is configured */
-  authorize(header: string | undefined): boolean
   stop(): void
 }
 
@@ -26,17 +21,19 @@ export function startCluster(opts: {
   logger: Logger
   localInstances(): ReadonlyArray<{ name: string; state: string }>
   emit(event: NewEvent): void
-  onPeers(peers: PeerView[]): void
+  /** after every poll round: what the peers said and the split-brain episodes in force */
+  onPeers(peers: PeerView[], splitBrain: SplitBrainEpisode[]): void
+  /** the bearer token sent to peers, read at each poll (a reload may change it) */
+  token?: () => string | undefined
 }): Cluster {
-  const c = { ...CLUSTER_DEFAULTS, ...opts.config.cluster }
-  const token = opts.config.cluster?.token
+  const c = opts.config.cluster
   const detector = new SplitBrainDetector(opts.config.node, c.split_brain_after_ms)
   let views: PeerView[] = opts.config.peers.map((url) => ({ url, reachable: false, error: 'not polled yet' }))
   let stopped = false
   let timer: NodeJS.Timeout | undefined
 
   const round = async () => {
-    const next = await Promise.all(opts.config.peers.map((url) => pollPeer(url, c.poll_timeout_ms, token)))
+    const next = await Promise.all(opts.config.peers.map((url) => pollPeer(url, c.poll_timeout_ms, opts.token?.())))
     if (stopped) return
     for (const v of next) {
       const before = views.find((p) => p.url === v.url)
@@ -49,7 +46,7 @@ export function startCluster(opts: {
       opts.logger[e.type === 'cluster.split_brain' ? 'error' : 'info'](e.data, e.type)
       opts.emit({ type: e.type, data: e.data })
     }
-    opts.onPeers(views)
+    opts.onPeers(views, detector.episodes())
   }
   const loop = () => {
     if (stopped) return
@@ -66,7 +63,6 @@ export function startCluster(opts: {
   return {
     peers: () => views,
     splitBrain: () => detector.episodes(),
-    authorize: (header) => !token || checkBearer(header, token),
     stop() {
       stopped = true
       clearTimeout(timer)

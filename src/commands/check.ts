@@ -1,17 +1,24 @@
 // `ha-agent check`: what keepalived's vrrp_script runs every second. It asks the
-// daemon for its fresh verdict over the control socket, finding the socket with
-// a line match on the config, so this path loads no YAML parser, no schema, no
-// probe code. Without a daemon (or one running another config) it loads the
-// config and probes itself. Either way it answers within --timeout + 200 ms.
+// daemon for its current verdict over the control socket (finding the socket
+// with a line match on the config, so this path loads no YAML parser, no schema,
+// no probe code) and gives it a few hundred ms: the daemon answers from memory
+// in a few ms, or not at all (stopped, crashed, frozen). Then it probes by
+// itself with what is left of the budget, and, when no daemon keeps the
+// track_file, keeps it truthful itself (HAProxy gone: 1, else 0), so that a dead
+// daemon neither pins FAULT nor silently turns fast failover off. Either way it
+// answers within --timeout + 200 ms.
 import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import type { Command } from '../cli/context.js'
 import { parseCommandArgs, parseMs } from '../cli/args.js'
 import { CHECK_NAMES, type CheckName, type Verdict } from '../checks/types.js'
 import { controlRequest, controlSocketPath } from '../control/client.js'
 import { peekCheckTimeout, peekRuntimeDir } from '../config/peek.js'
-import { EXIT, UsageError } from '../errors/index.js'
+import { EXIT, hasCode, UsageError } from '../errors/index.js'
 
 const DEFAULT_TIMEOUT_MS = 1000
+/** the daemon's share of the budget: it answers from memory, in a few ms, or is not worth waiting for */
+const DAEMON_SHARE_MS = 250
 
 function readConfigTimeout(configPath: string): number | undefined {
   try {
@@ -43,15 +50,16 @@ export interface CheckCommandOptions {
 
 // keepalived times the whole process, so in a fresh `ha-agent check` the clock
 // starts at exec: Node's boot (~100-150 ms here) comes out of the budget. Only up
-// to BOOT_ALLOWANCE_MS of it: a boot slowed by a loaded host (or a test runner's
-// NODE_OPTIONS) should not leave the probes no time at all and report a healthy
-// node as failed. A caller running for a while (tests calling main()) starts the
-// clock at the call.
+// to BOOT_ALLOWANCE_MS of it: a boot slowed by a loaded host should not leave
+// the probes no time at all and report a healthy node as failed. A caller
+// running for a while (tests calling main()) starts the clock at the call.
 const BOOT_ALLOWANCE_MS = 250
 const sinceExec = () => {
   const sinceBoot = performance.now()
   return Date.now() - (sinceBoot < 2000 ? Math.min(sinceBoot, BOOT_ALLOWANCE_MS) : 0)
 }
+
+type DaemonAnswer = { verdict: Verdict } | { absent: true } | { busy: string }
 
 export const createCheckCommand = (opts: CheckCommandOptions = {}): Command => async (ctx) => {
   const { values, positionals } = parseCommandArgs('check', ctx.args, {
@@ -62,9 +70,11 @@ export const createCheckCommand = (opts: CheckCommandOptions = {}): Command => a
   if (positionals.length) throw new UsageError(`check: unexpected argument "${positionals[0]}"`)
   const only = parseOnly(values.only)
   const flagTimeout = parseMs('check', '--timeout', values.timeout)
+  const configPath = resolve(ctx.configPath)
   // --timeout, else checks.timeout_ms: the whole run answers within it + 200 ms.
-  let budgetMs = flagTimeout ?? readConfigTimeout(ctx.configPath) ?? DEFAULT_TIMEOUT_MS
+  let budgetMs = flagTimeout ?? readConfigTimeout(configPath) ?? DEFAULT_TIMEOUT_MS
   const started = (opts.startedAt ?? sinceExec)()
+  const left = () => Math.max(1, Math.floor(started + budgetMs - Date.now()))
 
   let timer: NodeJS.Timeout | undefined
   let giveUp: (v: undefined) => void = () => {}
@@ -75,36 +85,51 @@ export const createCheckCommand = (opts: CheckCommandOptions = {}): Command => a
   }
   armDeadline()
 
-  const local = async (): Promise<Verdict> => {
-    const config = await ctx.loadConfig()
+  const askDaemon = async (): Promise<DaemonAnswer> => {
+    const runtimeDir = peekRuntimeDir(configPath)
+    try {
+      const res = await controlRequest(
+        controlSocketPath(runtimeDir),
+        { op: 'check', ...(only ? { only } : {}), configPath },
+        Math.min(DAEMON_SHARE_MS, Math.max(50, Math.floor(budgetMs / 4))),
+      )
+      if (res.ok && 'verdict' in res) return { verdict: res.verdict }
+      // Alive, but its word is old or not for this config: it keeps the track_file itself.
+      return { busy: 'error' in res ? res.error : 'unexpected answer' }
+    } catch (err) {
+      // No daemon (no socket, refused) or a frozen one (no answer): nobody keeps the track_file.
+      if (hasCode(err, 'HA_ERR_UNAVAILABLE') || hasCode(err, 'HA_ERR_TIMEOUT')) return { absent: true }
+      return { busy: (err as Error).message }
+    }
+  }
+
+  const probe = async (keepTrackFile: boolean): Promise<Verdict> => {
+    const config = await ctx.loadConfig({ purpose: 'check' })
     if (flagTimeout === undefined && config.checks.timeout_ms !== budgetMs) {
       // The line scan missed (flow style, anchors): the loaded config has the last word.
       budgetMs = config.checks.timeout_ms
       armDeadline()
     }
     const { runChecks } = await import('../checks/index.js')
-    // Loading the config came out of the budget; the probes get the rest.
-    const timeoutMs = Math.max(1, Math.floor(budgetMs - (Date.now() - started)))
-    return runChecks(config, { ...(only ? { only } : {}), timeoutMs })
-  }
-  const viaDaemon = async (): Promise<Verdict> => {
-    try {
-      const res = await controlRequest(
-        controlSocketPath(peekRuntimeDir(ctx.configPath)),
-        { op: 'check', ...(only ? { only } : {}), ...(flagTimeout ? { timeoutMs: flagTimeout } : {}), configPath: ctx.configPath },
-        budgetMs + 100,
-      )
-      if (res.ok && 'verdict' in res) return res.verdict
-    } catch {
-      // no daemon, a stale socket, a daemon of another config: probe ourselves
+    // The daemon's share and loading the config came out of the budget; the probes get the rest.
+    const verdict = await runChecks(config, { ...(only ? { only } : {}), timeoutMs: left() })
+    if (keepTrackFile && config.keepalived?.track_file) {
+      const { keepTrackFileWithoutDaemon } = await import('../checks/track-fallback.js')
+      keepTrackFileWithoutDaemon(config.keepalived.track_file, verdict, ctx.stderr)
     }
-    return local()
+    return verdict
+  }
+
+  const decide = async (): Promise<Verdict> => {
+    const answer = await askDaemon()
+    if ('verdict' in answer) return answer.verdict
+    return probe('absent' in answer)
   }
 
   // A hard overall bound: whatever hangs (daemon, socket, DNS), keepalived gets an answer.
   let verdict: Verdict | undefined
   try {
-    verdict = await Promise.race([viaDaemon(), overall])
+    verdict = await Promise.race([decide(), overall])
   } finally {
     clearTimeout(timer)
   }

@@ -1,5 +1,7 @@
 // `ha-agent run`: the daemon under systemd. SIGTERM/SIGINT stop it cleanly;
-// SIGHUP reloads the config, keeping the old one if the new one is broken.
+// SIGHUP reloads the config (the running one stays when the new one is broken
+// or cannot run). A part that cannot start stops the others and the process
+// exits 1 with one line naming it; an invalid config exits 78 (not restarted).
 import type { Command } from '../cli/context.js'
 import { parseCommandArgs } from '../cli/args.js'
 import { ConfigError, EXIT, UsageError } from '../errors/index.js'
@@ -11,20 +13,18 @@ export const run: Command = async (ctx) => {
   if (positionals.length) throw new UsageError(`run: unexpected argument "${positionals[0]}"`)
   const config = await ctx.loadConfig()
   const logger = createLogger({ level: config.log_level, node: config.node })
-  const daemon = await startDaemon({ config, logger })
+  const daemon = await startDaemon({ config, logger, env: ctx.env })
   let reloading = Promise.resolve()
   const onHup = () => {
     reloading = reloading.then(async () => {
+      logger.info({ config: ctx.configPath }, 'SIGHUP: reloading the configuration')
       let next
       try {
         next = await ctx.loadConfig()
       } catch (err) {
-        if (err instanceof ConfigError) {
-          for (const p of err.problems) logger.error({ key: p.path, problem: p.message, config: ctx.configPath }, `config reload rejected: ${p.path}: ${p.message}`)
-          logger.error('keeping the running configuration')
-          return
-        }
-        throw err
+        if (!(err instanceof ConfigError)) throw err
+        for (const p of err.problems) logger.error({ key: p.path, problem: p.message, config: ctx.configPath }, `config reload rejected: ${p.path}: ${p.message}`)
+        next = err
       }
       await daemon.reload(next)
     }).catch((err) => logger.error({ err }, 'reload failed'))

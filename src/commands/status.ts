@@ -1,7 +1,7 @@
 import type { Command } from '../cli/context.js'
 import { parseCommandArgs } from '../cli/args.js'
-import { controlRequest, controlSocketPath, ControlUnavailable } from '../control/client.js'
-import { EXIT, ExitError, UsageError } from '../errors/index.js'
+import { controlRequest, controlSocketPath } from '../control/client.js'
+import { EXIT, ExitError, hasCode, UsageError } from '../errors/index.js'
 import type { StatusSnapshot } from '../api/status.js'
 
 function ago(iso: string | undefined): string {
@@ -49,7 +49,7 @@ export const status: Command = async (ctx) => {
   try {
     res = await controlRequest(socket, { op: 'status' }, 3000)
   } catch (err) {
-    if (err instanceof ControlUnavailable) throw new ExitError(EXIT.FAILED, `status: daemon not running (no control socket at ${socket})`)
+    if (hasCode(err, 'HA_ERR_UNAVAILABLE')) throw new ExitError(EXIT.FAILED, `status: daemon not running (no control socket at ${socket})`)
     throw new ExitError(EXIT.FAILED, `status: ${(err as Error).message}`)
   }
   if (!res.ok || !('status' in res)) throw new ExitError(EXIT.FAILED, `status: ${'error' in res ? res.error : 'unexpected answer'}`)

@@ -2,8 +2,8 @@
 // (outbox, signing, delivery) and says per webhook what happened.
 import type { Command } from '../cli/context.js'
 import { parseCommandArgs, parseMs } from '../cli/args.js'
-import { controlRequest, controlSocketPath, ControlUnavailable } from '../control/client.js'
-import { EXIT, UsageError } from '../errors/index.js'
+import { controlRequest, controlSocketPath } from '../control/client.js'
+import { EXIT, hasCode, UsageError } from '../errors/index.js'
 import type { DeliveryResult } from '../webhooks/index.js'
 
 export const webhookTest: Command = async (ctx) => {
@@ -21,7 +21,7 @@ export const webhookTest: Command = async (ctx) => {
     if (!res.ok || !('deliveries' in res)) throw new Error('error' in res ? res.error : 'unexpected daemon answer')
     deliveries = res.deliveries as DeliveryResult[]
   } catch (err) {
-    if (!(err instanceof ControlUnavailable)) {
+    if (!hasCode(err, 'HA_ERR_UNAVAILABLE')) {
       ctx.stderr.write(`webhook test: ${(err as Error).message}\n`)
       return EXIT.FAILED
     }

@@ -26,7 +26,7 @@ export type AgentConfig = Readonly<
     configPath: string | null
     webhooks: readonly WebhookConfig[]
     checks: Checks & { postgres?: PostgresCheckConfig; pgbouncer?: PgbouncerCheckConfig }
-    cluster?: ClusterConfig
+    cluster: ClusterConfig
   }
 >
 
@@ -156,7 +156,7 @@ export function buildConfig(doc: unknown, configPath: string | null, opts: LoadO
       readSecret(pgbouncer.admin.password_file, 'checks.pgbouncer.admin.password_file', 'HA_AGENT_PGBOUNCER_ADMIN_PASSWORD', env, problems),
     )
   }
-  if (parsed.cluster && allSecrets) {
+  if (allSecrets) {
     hideSecret(parsed.cluster, 'token', readSecret(parsed.cluster.token_file, 'cluster.token_file', 'HA_AGENT_CLUSTER_TOKEN', env, problems))
   }
   if (problems.length) throw new ConfigError(problems)

@@ -116,7 +116,7 @@ export const configSchema = z.strictObject({
     .strictObject({
       listen: hostPort.nullable().default('127.0.0.1:9471'),
     })
-    .default({ listen: '127.0.0.1:9471' }),
+    .prefault({}),
   checks: z
     .strictObject({
       interval_ms: timerMs.default(1000),
@@ -129,7 +129,7 @@ export const configSchema = z.strictObject({
       postgres: postgresCheck.optional(),
       system: systemCheck.optional(),
     })
-    .default({ interval_ms: 1000, timeout_ms: 1000, fall: 2, rise: 2 }),
+    .prefault({}),
   keepalived: z
     .strictObject({
       track_file: z.string().min(1).nullable().default('/run/ha-agent/fault'),
@@ -145,7 +145,7 @@ export const configSchema = z.strictObject({
       /** dead letters older than this are deleted */
       dead_letter_max_age: duration(3650 * DAY, '3650d').default(7 * DAY),
     })
-    .default({ max_bytes: 256 * 2 ** 20, dead_letter_max_age: 7 * DAY }),
+    .prefault({}),
   webhooks: z.array(webhook).default([]),
   peers: z.array(z.url({ protocol: /^https?$/ })).default([]),
   cluster: z
@@ -159,7 +159,7 @@ export const configSchema = z.strictObject({
       flap_max: z.number().int().positive().default(4),
       flap_window_ms: timerMs.default(60_000),
     })
-    .optional(),
+    .prefault({}),
   /** node-cron schedule of agent.heartbeat events (checked with node-cron when the config is loaded in full) */
   heartbeat: z.string().min(1).nullable().default(null),
 })

@@ -1,23 +1,29 @@
 // The control socket ($runtime_dir/agent.sock): one JSON request line, one JSON
-// response line, then the server closes. Kept dependency-free: `ha-agent check`
-// loads this on its fast path.
+// response line, then the server closes. Types only here: `ha-agent check` and
+// `ha-agent notify` load this on their fast path. The daemon parses every
+// request with the schemas in requests.ts before acting on it.
 import type { CheckName, Verdict } from '../checks/types.js'
 import type { Transition } from '../keepalived/notify-args.js'
 
 export const CONTROL_SOCKET_NAME = 'agent.sock'
 
 export type ControlRequest =
-  | { op: 'check'; only?: CheckName[]; timeoutMs?: number; configPath?: string }
-  | { op: 'status' }
-  | { op: 'webhook-test'; name?: string; timeoutMs: number }
   | { op: 'ping' }
-  /** `ha-agent notify` handing its transition over; pid: the notify process, for its fork order */
-  | { op: 'notify'; transition: Transition; pid: number; configPath?: string }
+  | { op: 'status' }
+  /**
+   * The daemon's current verdict, from what it knows (it never probes for a
+   * `check`: an answer takes a few ms or none comes). configPath: the config the
+   * asking process runs (a daemon of another config must not answer for it).
+   */
+  | { op: 'check'; only?: CheckName[]; configPath: string }
+  /** `ha-agent notify` handing its transition over: the id it chose from its fork order, and its pid to prove it */
+  | { op: 'notify'; id: string; pid: number; transition: Transition; configPath: string }
+  | { op: 'webhook-test'; name?: string; timeoutMs: number }
 
 export type ControlResponse =
+  | { ok: true; pong: true; ready: boolean; pid: number }
   | { ok: true; verdict: Verdict }
   | { ok: true; status: Record<string, unknown> }
   | { ok: true; deliveries: Array<{ webhook: string; result: string; detail?: string }> }
-  | { ok: true; pong: true }
-  | { ok: true; recorded: string }
+  | { ok: true; recorded: string; stored: 'outbox' | 'spool'; problem?: string }
   | { ok: false; error: string }

@@ -2,8 +2,8 @@ import { chmodSync, mkdirSync, rmSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import { dirname } from 'node:path'
 import type { ControlRequest, ControlResponse } from './protocol.js'
+import { parseControlRequest } from './requests.js'
 
-const OPS = new Set(['check', 'status', 'webhook-test', 'ping', 'notify'])
 const MAX_REQUEST_BYTES = 64 * 1024
 
 /** One JSON line in, one JSON line out, then close. A stale socket file is replaced. */
@@ -27,16 +27,15 @@ export async function startControlServer(opts: {
       const nl = buf.indexOf('\n')
       if (nl < 0) return
       conn.pause()
-      let req: ControlRequest
+      let value: unknown
       try {
-        req = JSON.parse(buf.slice(0, nl)) as ControlRequest
+        value = JSON.parse(buf.slice(0, nl))
       } catch {
         return answer({ ok: false, error: 'request is not JSON' })
       }
-      if (!req || typeof req !== 'object' || !OPS.has((req as { op?: string }).op ?? '')) {
-        return answer({ ok: false, error: `unknown op ${JSON.stringify((req as { op?: unknown })?.op)} (ops: ${[...OPS].join(', ')})` })
-      }
-      opts.handle(req).then(answer, (err: Error) => answer({ ok: false, error: err.message }))
+      const parsed = parseControlRequest(value)
+      if (!parsed.ok) return answer({ ok: false, error: parsed.error })
+      opts.handle(parsed.request).then(answer, (err: Error) => answer({ ok: false, error: err.message }))
     })
   })
   await new Promise<void>((resolve, reject) => {

@@ -1,376 +1,165 @@
-// `ha-agent run`: keeps fresh verdicts, keeps keepalived's track_file current,
-// delivers the outbox, reads the notify FIFO, serves the control socket and the
-// HTTP API. Started by a function that returns stop(), so tests run it in-process.
-import { resolve } from 'node:path'
-import { schedule, type ScheduledTask } from 'node-cron'
-import type { FastifyInstance } from 'fastify'
-import { buildApp, createMetrics, type AgentMetrics, type StatusSnapshot } from '../api/index.js'
-import { configuredChecks, runChecks, type CheckName, type CheckResult, type Verdict } from '../checks/index.js'
-import { splitHostPort, type AgentConfig } from '../config/index.js'
-import { controlSocketPath, startControlServer, type ControlRequest, type ControlResponse } from '../control/index.js'
-import { forkOrderMicros, openNotifyFifo, readInstances, recordVrrpTransition, type NotifyFifo, type Transition } from '../keepalived/index.js'
+// `ha-agent run`: the parts of the daemon, in the order they start (they stop in
+// reverse). Each part is a file in parts/; what they share is the context
+// (context.ts) and the state (state.ts); what keepalived is told is decided in
+// track-decision.ts and verdict.ts.
+import { createMetrics, type AgentMetrics, type StatusSnapshot } from '../api/index.js'
+import type { AgentConfig } from '../config/index.js'
+import { StorageError } from '../errors/index.js'
 import type { Logger } from '../log/index.js'
-import { openOutbox, type NewEvent, type Outbox } from '../outbox/index.js'
-import { createHaproxyWatch, type HaproxyWatch } from '../haproxy/index.js'
-import { startDispatcher, type Dispatcher } from '../webhooks/index.js'
-import { CLUSTER_DEFAULTS, FlapDamper, startCluster, type Cluster } from '../cluster/index.js'
-import { CheckDebouncer } from './debounce.js'
-import { writeTrackFile } from './track-file.js'
-import { decideFault, type FaultDecision } from './fault.js'
-import { VERSION } from '../cli/version.js'
+import { spoolEvent, type NewEvent, type Outbox } from '../outbox/index.js'
+import type { Dispatcher } from '../webhooks/index.js'
+import type { DaemonContext } from './context.js'
+import { PartGroup } from './lifecycle.js'
+import { apiPart } from './parts/api.js'
+import { checkLoopPart, type CheckLoop } from './parts/check-loop.js'
+import { clusterPart } from './parts/cluster.js'
+import { controlPart } from './parts/control.js'
+import { dispatcherPart } from './parts/dispatcher.js'
+import { fifoPart } from './parts/fifo.js'
+import { haproxyWatchPart } from './parts/haproxy-watch.js'
+import { heartbeatPart } from './parts/heartbeat.js'
+import { keepalivedPart } from './parts/keepalived.js'
+import { outboxPart } from './parts/outbox.js'
+import { watchdogPart } from './parts/watchdog.js'
+import { notifySystemdReady } from './readiness.js'
+import { buildSnapshot } from './snapshot.js'
+import { DaemonState } from './state.js'
+import { TrackDecider } from './track-decision.js'
 
 export interface Daemon {
   stop(): Promise<void>
-  reload(config: AgentConfig): Promise<void>
+  /**
+   * Moves to `next` (a config, or why there is none: a ConfigError). The old
+   * config keeps running whole when the new one cannot; either way the outcome
+   * is logged, in /status (`reload`) and in the metrics. Resolves with it.
+   */
+  reload(next: AgentConfig | Error): Promise<{ ok: boolean; error?: string }>
   snapshot(): StatusSnapshot
-  /** a VRRP transition from a source other than notify scripts (the FIFO) */
-  onTransition(t: Transition, source: 'fifo' | 'notify'): Promise<void>
-  /** runs the checks now and returns the verdict (also what the loop does) */
-  checkNow(): Promise<Verdict>
+  /** runs the deep checks now (what the loop does) */
+  checkNow(): Promise<import('../checks/index.js').Verdict>
   readonly metrics: AgentMetrics
+  readonly state: DaemonState
 }
 
 export interface DaemonOptions {
   config: AgentConfig
   logger: Logger
+  /** NOTIFY_SOCKET (systemd readiness) is read from here */
+  env?: Record<string, string | undefined>
 }
 
-const RECENT_TRANSITIONS = 20
-
-function toSnapshotCheck(c: CheckResult) {
-  return { name: c.name, status: c.status, latency_ms: c.latencyMs, detail: c.detail, checked_at: c.checkedAt }
-}
-
+/** Starts every part, or none: throws PartError naming the part that could not start. */
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
-  const logger = opts.logger
+  const { logger } = opts
   let config = opts.config
-  const startedAt = new Date().toISOString()
-  let latest: Verdict | undefined
-  let latestAt = 0
-  let debouncer = new CheckDebouncer(config.checks.fall, config.checks.rise)
-  const flapSettings = () => ({ ...CLUSTER_DEFAULTS, ...config.cluster })
-  let flap = new FlapDamper(flapSettings().flap_max, flapSettings().flap_window_ms)
-  let watch: HaproxyWatch | undefined
-  let watchKnown = false
-  let fault: FaultDecision = { fault: false, reason: 'starting', checkExit: 0 }
-  let trackWritten: boolean | undefined
-  let outbox: Outbox
-  let dispatcher: Dispatcher | undefined
-  let control: { close(): Promise<void> } | undefined
-  let api: FastifyInstance | undefined
-  let heartbeat: ScheduledTask | undefined
-  let fifo: NotifyFifo | undefined
-  let cluster: Cluster | undefined
-  let loopTimer: NodeJS.Timeout | undefined
-  let instancesTimer: NodeJS.Timeout | undefined
-  let checking: Promise<Verdict> | undefined
   let stopped = false
-  const recent: StatusSnapshot['recent_transitions'] = []
-  const seenInstanceState = new Map<string, string>()
+  const state = new DaemonState()
+  let recheck: NodeJS.Timeout | undefined
+  const decider = new TrackDecider(config, {
+    logger,
+    recheckIn: (ms) => {
+      clearTimeout(recheck)
+      recheck = setTimeout(() => ctx.decide(), ms)
+      recheck.unref()
+    },
+    onFlapDamped: ({ reason, held, wanted }) => {
+      metrics.flapDamped.inc({ instance: 'track_file' })
+      logger.warn({ reason, wanted }, 'flap damping: holding the track_file')
+      void ctx.emit({ type: 'cluster.flap_damped', data: { node: config.node, reason, held_fault: held, wanted_fault: wanted } })
+    },
+  })
 
-  const snapshot = (): StatusSnapshot => {
-    const stats = dispatcher?.stats() ?? { pending: 0, dead: 0, webhooks: [] }
-    const w = watch?.current()
-    return {
-      node: config.node,
-      version: VERSION,
-      healthy: (latest?.healthy ?? false) && !fault.fault,
-      ready: true,
-      instances: readInstances(config.state_dir).map((i) => ({ name: i.name, state: i.state, priority: i.priority, since: i.since })),
-      checks: (latest?.checks ?? []).map(toSnapshotCheck),
-      outbox: { pending: stats.pending, dead: stats.dead, spooled: 0, orphaned: [], full: null },
-      keepalived: { up: null, pid_file: null, detail: 'not watched' },
-      peers: cluster?.peers() ?? [],
-      track_file: config.keepalived?.track_file ? { path: config.keepalived.track_file, fault: fault.fault, reason: fault.reason } : null,
-      haproxy_watch: w ? { up: w.up, detail: w.detail, since: new Date(w.since).toISOString() } : null,
-      split_brain: cluster?.splitBrain() ?? [],
-      webhooks: stats.webhooks.map((s) => ({
-        name: s.name,
-        pending: s.pending,
-        dead: s.dead,
-        ...(s.lastResult ? { last_result: s.lastResult } : {}),
-        ...(s.lastError ? { last_error: s.lastError } : {}),
-        ...(s.nextAttemptAt ? { next_attempt_at: s.nextAttemptAt } : {}),
-      })),
-      recent_transitions: [...recent],
-      reload: null,
-      started_at: startedAt,
-    }
-  }
+  // The parts need ctx; ctx reaches the parts' services through the group.
+  let group: PartGroup
+  const snapshot = () => buildSnapshot(config, state, group?.service<Dispatcher>('dispatcher'))
   const metrics = createMetrics(snapshot)
-
-  const emit = async (event: NewEvent) => {
-    try {
-      await outbox.append(event)
-      dispatcher?.kick()
-    } catch (err) {
-      logger.error({ err, type: event.type }, 'cannot store event in the outbox')
-    }
-  }
-
-  let relativeSince: number | undefined
-  let confirmTimer: NodeJS.Timeout | undefined
-  const confirmMs = () => 2 * Math.max(config.checks.interval_ms, config.cluster?.poll_interval_ms ?? 0)
-
-  /** The one place that decides the track_file value. */
-  const updateFault = () => {
-    // A check round or peer poll finishing after stop() (or mid-reload) decides nothing.
-    if (stopped || !dispatcher) return
-    const w = watch?.current()
-    let next = decideFault({
-      haproxy: config.checks.haproxy ? (watchKnown && w ? { up: w.up, detail: w.detail } : undefined) : null,
-      verdict: latest,
-      peers: cluster?.peers() ?? [],
-    })
-    if (next.fault && next.relative) {
-      relativeSince ??= Date.now()
-      const left = relativeSince + confirmMs() - Date.now()
-      if (left > 0) {
-        clearTimeout(confirmTimer)
-        confirmTimer = setTimeout(updateFault, left + 5)
-        confirmTimer.unref()
-        next = { ...next, fault: false, reason: `confirming (${left} ms): ${next.reason}` }
-      }
-    } else relativeSince = undefined
-    // Flap damping holds deep-check (relative health) changes only: a dead HAProxy
-    // is never hidden, whatever the history.
-    if (!next.pending && trackWritten !== undefined && next.fault !== trackWritten && !next.reason.startsWith('HAProxy gone')) {
-      const d = flap.shouldHold()
-      if (d.hold) {
-        if (d.started) {
-          metrics.flapDamped.inc({ instance: 'track_file' })
-          logger.warn({ reason: d.reason, wanted: next.fault }, 'flap damping: holding the track_file')
-          void emit({ type: 'cluster.flap_damped', data: { node: config.node, reason: d.reason, held_fault: trackWritten, wanted_fault: next.fault } })
-        }
-        fault = { ...next, fault: trackWritten, reason: `flap damping: ${d.reason} (wanted: ${next.reason})` }
-        return
-      }
-    }
-    const changed = next.fault !== fault.fault || next.reason !== fault.reason
-    fault = next
-    const path = config.keepalived?.track_file
-    if (!path || next.pending) return
-    if (trackWritten === next.fault) return
-    try {
-      writeTrackFile(path, next.fault)
-      trackWritten = next.fault
-      if (changed) logger[next.fault ? 'warn' : 'info']({ track_file: path, fault: next.fault, reason: next.reason }, next.fault ? 'local fault: track_file set to 1' : 'healthy: track_file set to 0')
-    } catch (err) {
-      logger.error({ err, track_file: path }, 'cannot write keepalived track_file')
-    }
-  }
-
-  const applyVerdict = async (v: Verdict) => {
-    latest = v
-    latestAt = Date.now()
-    for (const c of v.checks) {
-      metrics.checkUp.set({ check: c.name }, c.status === 'pass' ? 1 : 0)
-      metrics.checkDuration.set({ check: c.name }, c.latencyMs / 1000)
-      for (const type of debouncer.feed(c)) {
-        logger[type === 'check.failed' ? 'warn' : 'info']({ check: c.name, detail: c.detail }, type)
-        await emit({ type, data: { node: config.node, check: c.name, detail: c.detail, latency_ms: c.latencyMs } })
-      }
-    }
-    updateFault()
-  }
-
-  const checkNow = (): Promise<Verdict> => {
-    // Never overlapping: a slow round is shared by whoever asks meanwhile.
-    checking ??= runChecks(config)
-      .then(async (v) => {
-        const verdict: Verdict = { ...v, source: 'daemon' }
-        await applyVerdict(verdict)
-        return verdict
-      })
-      .finally(() => {
-        checking = undefined
-      })
-    return checking
-  }
-
-  const loop = () => {
-    if (stopped) return
-    void checkNow().finally(() => {
+  const ctx: DaemonContext = {
+    config: () => config,
+    logger,
+    metrics,
+    state,
+    env: opts.env ?? {},
+    service: (name) => group.service(name),
+    decide() {
       if (stopped) return
-      loopTimer = setTimeout(loop, config.checks.interval_ms)
-      loopTimer.unref()
-    })
-  }
-
-  /** control op "check": the latest verdict when fresh, with the fast watch's view of HAProxy on top. */
-  const freshVerdict = async (only: CheckName[] | undefined, timeoutMs: number): Promise<Verdict> => {
-    const wanted = only?.length ? only : configuredChecks(config)
-    // The loop starts a round interval_ms after the last one ended, so a verdict is
-    // up to interval + round time old in normal running: anything younger than two
-    // intervals is the loop's current view (HAProxy's state is live, from the watch).
-    const fresh = latest && Date.now() - latestAt < 2 * config.checks.interval_ms && wanted.every((n) => latest!.checks.some((c) => c.name === n))
-    let checks: CheckResult[]
-    if (fresh) checks = latest!.checks.filter((c) => wanted.includes(c.name))
-    else checks = (await runChecks(config, { only: wanted, timeoutMs })).checks
-    const w = watch?.current()
-    if (w && watchKnown && !w.up) {
-      checks = checks.map((c) => (c.name === 'haproxy' ? { ...c, status: 'fail', detail: w.detail, checkedAt: new Date(w.since).toISOString() } : c))
-    }
-    // Relative health: a deep-check failure the peer sees too is not ours to act on.
-    let healthy = checks.every((c) => c.status === 'pass')
-    if (!healthy && fault.checkExit === 0 && fault.shared && checks.every((c) => c.status === 'pass' || fault.shared!.includes(c.name))) healthy = true
-    return { healthy, checks, checkedAt: new Date().toISOString(), source: 'daemon' }
-  }
-
-  /** `check`/`notify` started with another config file must not take this daemon's word for it. */
-  const runsOtherConfig = (path: string | undefined) => !!path && !!config.configPath && resolve(path) !== resolve(config.configPath)
-
-  const handleControl = async (req: ControlRequest): Promise<ControlResponse> => {
-    switch (req.op) {
-      case 'ping':
-        return { ok: true, pong: true }
-      case 'status':
-        return { ok: true, status: snapshot() as unknown as Record<string, unknown> }
-      case 'notify': {
-        if (runsOtherConfig(req.configPath)) return { ok: false, error: `this daemon runs ${config.configPath}, not ${req.configPath}` }
-        // The notify process waits for this answer, so its /proc entry (its fork time) is still there.
-        const event = await recordVrrpTransition({
-          stateDir: config.state_dir, node: config.node, webhooks: config.webhooks,
-          transition: req.transition, order: forkOrderMicros(req.pid, config.state_dir), source: 'notify',
-        })
-        dispatcher?.kick()
-        scanInstances()
-        return { ok: true, recorded: event.id }
-      }
-      case 'check':
-        if (runsOtherConfig(req.configPath)) return { ok: false, error: `this daemon runs ${config.configPath}, not ${req.configPath}` }
-        return { ok: true, verdict: await freshVerdict(req.only, req.timeoutMs ?? config.checks.timeout_ms) }
-      case 'webhook-test': {
-        const targets = config.webhooks.filter((w) => !req.name || w.name === req.name)
-        if (!targets.length) return { ok: false, error: req.name ? `no webhook named "${req.name}"` : 'no webhooks configured' }
-        const ev = await outbox.append({ type: 'agent.test', data: { node: config.node, state: 'test' }, only: targets.map((w) => w.name) })
-        dispatcher?.kick()
-        return { ok: true, deliveries: await dispatcher!.waitFor(ev.id, req.timeoutMs) }
-      }
-    }
-  }
-
-  const onTransition = async (t: Transition, source: 'fifo' | 'notify') => {
-    const at = new Date()
-    if (source === 'fifo') {
+      decider.decide(config, state)
+      if (!state.ready && groupStarted && decider.settled(config)) becomeReady()
+    },
+    async emit(event: NewEvent) {
+      const outbox = group.service<Outbox>('outbox')
       try {
-        await recordVrrpTransition({
-          stateDir: config.state_dir, node: config.node, webhooks: config.webhooks,
-          transition: t, order: Math.floor((performance.timeOrigin + performance.now()) * 1000), source,
-        })
-        dispatcher?.kick()
+        if (!outbox) throw new StorageError('the outbox is not running')
+        await outbox.append(event)
+        group.service<Dispatcher>('dispatcher')?.kick()
       } catch (err) {
-        logger.error({ err, instance: t.instance, state: t.state }, 'cannot record VRRP transition from the notify FIFO')
+        if (!(err instanceof StorageError)) throw err
+        try {
+          const spooled = spoolEvent(config.runtime_dir, event)
+          logger.error({ type: event.type, spooled: spooled.path, reason: err.message }, 'event kept in the spool: state_dir cannot take it')
+        } catch (spoolErr) {
+          logger.error({ type: event.type, reason: err.message, spool: (spoolErr as Error).message }, 'event LOST: neither state_dir nor the spool can take it')
+        }
       }
-    }
-    noteTransition(t.instance, t.state, at.toISOString(), source)
+    },
+    snapshot,
   }
 
-  const noteTransition = (instance: string, state: string, at: string, source: string) => {
-    if (seenInstanceState.get(instance) === state) return
-    seenInstanceState.set(instance, state)
-    metrics.transitions.inc({ instance, state })
-    recent.unshift({ instance, state, at, source })
-    recent.length = Math.min(recent.length, RECENT_TRANSITIONS)
-    logger.info({ instance, state, source }, 'VRRP transition')
+  group = new PartGroup([
+    watchdogPart(ctx),
+    outboxPart(ctx),
+    dispatcherPart(ctx),
+    controlPart(ctx),
+    apiPart(ctx),
+    haproxyWatchPart(ctx),
+    checkLoopPart(ctx, () => decider.reconcile(config, state)),
+    fifoPart(ctx),
+    clusterPart(ctx),
+    keepalivedPart(ctx),
+    heartbeatPart(ctx),
+  ])
+  let groupStarted = false
+  const becomeReady = () => {
+    state.ready = true
+    logger.info({ track_file: config.keepalived?.track_file ?? null, fault: state.fault.fault, reason: state.fault.reason }, 'ready')
+    void notifySystemdReady(ctx.env, `track_file ${state.fault.fault ? 1 : 0}: ${state.fault.reason}`, logger)
   }
 
-  /** notify scripts write the state store from their own processes: pick their changes up. */
-  const scanInstances = () => {
-    for (const i of readInstances(config.state_dir)) noteTransition(i.name, i.state, i.since, 'notify')
-  }
-
-  const startParts = async () => {
-    outbox = openOutbox({ stateDir: config.state_dir, webhooks: config.webhooks })
-    dispatcher = startDispatcher({
-      stateDir: config.state_dir,
-      webhooks: config.webhooks,
-      logger: logger.child({ component: 'webhooks' }),
-      onResult: (webhook, result) => metrics.deliveries.inc({ webhook, result }),
-    })
-    for (const i of readInstances(config.state_dir)) seenInstanceState.set(i.name, i.state)
-    instancesTimer = setInterval(scanInstances, 250)
-    instancesTimer.unref()
-    watchKnown = false
-    trackWritten = undefined
-    if (config.checks.haproxy) {
-      const h = config.checks.haproxy
-      watch = createHaproxyWatch({
-        socket: h.socket,
-        intervalMs: h.watch_interval_ms,
-        timeoutMs: Math.max(config.checks.timeout_ms, h.watch_interval_ms * 3),
-        onChange: (up, detail) => {
-          watchKnown = true
-          logger[up ? 'info' : 'warn']({ socket: h.socket, detail }, up ? 'HAProxy runtime API answers' : 'HAProxy gone')
-          updateFault()
-        },
-      })
-    } else updateFault()
-    if (config.keepalived?.notify_fifo) {
-      fifo = openNotifyFifo({ path: config.keepalived.notify_fifo, logger, onTransition: (t) => void onTransition(t, 'fifo') })
-    }
-    if (config.peers.length) {
-      cluster = startCluster({
-        config,
-        logger: logger.child({ component: 'cluster' }),
-        localInstances: () => readInstances(config.state_dir),
-        emit: (e) => void emit(e),
-        onPeers: () => updateFault(),
-      })
-    }
-    control = await startControlServer({ path: controlSocketPath(config.runtime_dir), handle: handleControl })
-    if (config.api.listen) {
-      const { host, port } = splitHostPort(config.api.listen)
-      api = buildApp({ snapshot, metrics, logger, ...(cluster ? { authorize: cluster.authorize } : {}) })
-      await api.listen({ host, port })
-    }
-    if (config.heartbeat) {
-      heartbeat = schedule(config.heartbeat, () => void emit({ type: 'agent.heartbeat', data: { node: config.node, state: fault.fault ? 'fault' : 'ok' } }))
-    }
-    loop()
-  }
-
-  const stopParts = async () => {
-    clearTimeout(loopTimer)
-    clearTimeout(confirmTimer)
-    clearInterval(instancesTimer)
-    void heartbeat?.stop()
-    heartbeat = undefined
-    watch?.stop()
-    watch = undefined
-    watchKnown = false
-    cluster?.stop()
-    cluster = undefined
-    await fifo?.stop()
-    fifo = undefined
-    await control?.close()
-    control = undefined
-    await api?.close()
-    api = undefined
-    await dispatcher?.stop()
-    dispatcher = undefined
-    await checking?.catch(() => undefined)
-  }
-
-  await startParts()
-  logger.info({ node: config.node, checks: configuredChecks(config), webhooks: config.webhooks.map((w) => w.name), api: config.api.listen }, 'ha-agent daemon started')
+  await group.start(config)
+  groupStarted = true
+  ctx.decide()
+  logger.info({ node: config.node, webhooks: config.webhooks.map((w) => w.name), api: config.api.listen }, 'ha-agent daemon started')
 
   return {
     metrics,
+    state,
     snapshot,
-    onTransition,
-    checkNow,
+    checkNow: () => {
+      const loop = group.service<CheckLoop>('check loop')
+      if (!loop) throw new Error('the check loop is not running')
+      return loop.checkNow()
+    },
     async reload(next) {
-      logger.info('reloading configuration')
-      await stopParts()
-      config = next
-      debouncer = new CheckDebouncer(config.checks.fall, config.checks.rise)
-      flap = new FlapDamper(flapSettings().flap_max, flapSettings().flap_window_ms)
-      await startParts()
+      const at = new Date().toISOString()
+      const fail = (error: string) => {
+        state.reload = { ok: false, at, error }
+        logger.error({ error }, `reload failed, the running configuration stays: ${error}`)
+        return { ok: false, error }
+      }
+      if (next instanceof Error) return fail(next.message)
+      try {
+        const restarted = await group.reload(next, () => (config = next))
+        state.reload = { ok: true, at, error: null }
+        logger.info({ restarted }, 'configuration reloaded')
+        ctx.decide()
+        return { ok: true }
+      } catch (err) {
+        return fail((err as Error).message)
+      }
     },
     async stop() {
       stopped = true
-      await stopParts()
+      clearTimeout(recheck)
+      await group.stop()
       logger.info('ha-agent daemon stopped')
     },
   }

@@ -16,7 +16,7 @@
 // peer we do not know it can do better (it may be dead): we never FAULT on deep
 // checks then, and only the vrrp_script weight lowers our priority.
 import type { CheckName, Verdict } from '../checks/index.js'
-import type { PeerView } from '../cluster/index.js'
+import type { PeerView } from '../cluster/peers.js'
 
 export interface FaultDecision {
   fault: boolean
@@ -28,6 +28,8 @@ export interface FaultDecision {
   shared?: CheckName[]
   /** a fault by comparison with a peer (not HAProxy gone): applied only once it persists */
   relative?: boolean
+  /** HAProxy itself is gone: never held back by flap damping */
+  haproxyGone?: boolean
 }
 
 export function decideFault(input: {
@@ -37,7 +39,7 @@ export function decideFault(input: {
   peers: readonly PeerView[]
 }): FaultDecision {
   if (input.haproxy === undefined) return { fault: false, reason: 'waiting for the first HAProxy answer', checkExit: 0, pending: true }
-  if (input.haproxy && !input.haproxy.up) return { fault: true, reason: `HAProxy gone: ${input.haproxy.detail}`, checkExit: 1 }
+  if (input.haproxy && !input.haproxy.up) return { fault: true, haproxyGone: true, reason: `HAProxy gone: ${input.haproxy.detail}`, checkExit: 1 }
   const failing = (input.verdict?.checks ?? []).filter((c) => c.status === 'fail' && c.name !== 'system')
   if (!failing.length) return { fault: false, reason: 'healthy', checkExit: 0 }
   const reachable = input.peers.filter((p) => p.reachable && p.checks)

@@ -31,8 +31,9 @@ export function parseNotifyArgs(args: readonly string[]): Transition {
     if (extra.length) throw new UsageError(`notify: unexpected argument "${extra[0]}"`)
     let priority: number | null = null
     if (fourth !== undefined) {
+      // keepalived writes a plain decimal: "", "0x10", "1e2", " 7" are not priorities.
+      if (!/^\d{1,3}$/.test(fourth) || Number(fourth) > 255) throw new UsageError(`notify: PRIORITY "${fourth}" is not a decimal 0-255`)
       priority = Number(fourth)
-      if (!Number.isInteger(priority) || priority < 0 || priority > 255) throw new UsageError(`notify: PRIORITY "${fourth}" is not 0-255`)
     }
     return { kind: upper, instance: second, state: toState(third, 'STATE'), priority }
   }

@@ -1,33 +1,44 @@
 // One VRRP transition recorded the way every path does it (the notify command,
-// the daemon on its behalf, the FIFO reader): the event into the outbox first,
-// then the state file, never letting an older fork overwrite a newer state.
-import type { WebhookConfig } from '../config/index.js'
+// the daemon on its behalf, the FIFO reader, the spool drain): the event into
+// the outbox first, then the state file, never letting an older fork overwrite
+// a newer state. When state_dir cannot take the event (full disk), it is kept in
+// the spool under runtime_dir and the caller says so loudly.
 import type { AgentEvent } from '../events/index.js'
-import { openOutbox } from '../outbox/index.js'
+import { StorageError } from '../errors/index.js'
+import { eventIdMicros, openOutbox, spoolEvent, type OutboxTarget } from '../outbox/index.js'
 import type { Transition } from './notify-args.js'
 import { isStale, readInstance, stateAfter, writeInstance } from './state-store.js'
 
+export interface RecordedTransition {
+  event: AgentEvent
+  /** where the event is: the outbox (durable), or the spool (a tmpfs, until the daemon moves it) */
+  stored: 'outbox' | 'spool'
+  /** what went wrong on the way, for the caller to report: why it was spooled, or the state file that could not be written */
+  problem?: string
+}
+
 export async function recordVrrpTransition(opts: {
   stateDir: string
+  /** where the spool is; without it a full disk is an error */
+  runtimeDir?: string
   node: string
-  webhooks: readonly WebhookConfig[]
+  webhooks: readonly OutboxTarget[]
   transition: Transition
-  /** microseconds since the epoch that order this transition (forkOrderMicros) */
-  order: number
+  /** chosen by the process keepalived forked (its fork order is in it), or by the FIFO reader */
+  id: string
   source: 'notify' | 'fifo'
-}): Promise<AgentEvent> {
-  const { stateDir, transition, order } = opts
+}): Promise<RecordedTransition> {
+  const { stateDir, transition, id } = opts
+  const order = eventIdMicros(id)
   const at = new Date(Math.floor(order / 1000))
   const recorded = readInstance(stateDir, transition.instance)
   // A notify forked earlier than the recorded transition (it lost the start-up
   // race) still reports its event, but must not overwrite the newer state.
   const stale = isStale(recorded, order)
-  // The event first: if the disk fills up between the two writes, the state
-  // file still names the last state that was reported.
-  const event = await openOutbox({ stateDir, webhooks: opts.webhooks }).append({
-    type: 'vrrp.transition',
+  const input = {
+    id,
+    type: 'vrrp.transition' as const,
     timestamp: at.toISOString(),
-    orderMicros: order,
     data: {
       node: opts.node,
       instance: transition.instance,
@@ -37,7 +48,35 @@ export async function recordVrrpTransition(opts: {
       priority: transition.priority,
       source: opts.source,
     },
-  })
-  if (!stale) writeInstance(stateDir, stateAfter(transition, at, order))
-  return event
+  }
+  let event: AgentEvent
+  try {
+    // The event first: if the disk fills up between the two writes, the state
+    // file still names the last state that was reported.
+    event = await openOutbox({ stateDir, webhooks: opts.webhooks }).append(input)
+  } catch (err) {
+    if (!(err instanceof StorageError) || !opts.runtimeDir) throw err
+    const spooled = spoolEvent(opts.runtimeDir, input)
+    return { event: spooled.event, stored: 'spool', problem: `${err.message}; kept in ${spooled.path} until the daemon can move it (lost at reboot)` }
+  }
+  const problem = applyTransitionState(stateDir, event)
+  return problem ? { event, stored: 'outbox', problem } : { event, stored: 'outbox' }
+}
+
+/**
+ * Writes the instance's state from a recorded vrrp.transition event, unless a
+ * newer one is recorded. Returns the problem when the state file cannot be
+ * written (the event itself is safe).
+ */
+export function applyTransitionState(stateDir: string, event: AgentEvent): string | undefined {
+  const d = event.data as Partial<{ instance: string; kind: Transition['kind']; state: Transition['state']; priority: number | null }>
+  if (event.type !== 'vrrp.transition' || !d.instance || !d.state) return undefined
+  const order = eventIdMicros(event.id)
+  if (isStale(readInstance(stateDir, d.instance), order)) return undefined
+  try {
+    writeInstance(stateDir, stateAfter({ instance: d.instance, kind: d.kind ?? 'INSTANCE', state: d.state, priority: d.priority ?? null }, new Date(Math.floor(order / 1000)), order))
+    return undefined
+  } catch (err) {
+    return (err as Error).message
+  }
 }

@@ -1,7 +1,9 @@
 // The last known VRRP state per instance, kept where both `ha-agent notify`
 // (a short process per transition) and the daemon can read it.
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { writeFileAtomic } from '../fs/atomic.js'
 import { describeSystemError, StorageError } from '../errors/index.js'
 import type { VrrpState } from '../events/index.js'
 import type { Transition } from './notify-args.js'
@@ -17,8 +19,15 @@ export interface InstanceState {
   order?: number
 }
 
+/**
+ * One file per instance. Names are escaped into file names; a name whose escaped
+ * form would pass the 255-byte limit of a file name is shortened and made unique
+ * with a hash of the whole name (the file holds the name itself).
+ */
 function fileFor(stateDir: string, name: string): string {
-  return join(stateDir, 'vrrp', `${encodeURIComponent(name)}.json`)
+  let base = encodeURIComponent(name)
+  if (base.length > 200) base = `${base.slice(0, 150).replace(/%[0-9A-F]?$/, '')}~${createHash('sha256').update(name).digest('hex').slice(0, 32)}`
+  return join(stateDir, 'vrrp', `${base}.json`)
 }
 
 /** The recorded state of one instance, or undefined when none (or unreadable). */
@@ -37,23 +46,10 @@ export function readInstance(stateDir: string, name: string): InstanceState | un
  */
 export function writeInstance(stateDir: string, state: InstanceState): void {
   const path = fileFor(stateDir, state.name)
-  const tmp = `${path}.${process.pid}.tmp`
   try {
     mkdirSync(join(stateDir, 'vrrp'), { recursive: true, mode: 0o750 })
-    const fd = openSync(tmp, 'w', 0o640)
-    try {
-      writeSync(fd, JSON.stringify(state))
-      fsyncSync(fd)
-    } finally {
-      closeSync(fd)
-    }
-    renameSync(tmp, path)
+    writeFileAtomic(path, JSON.stringify(state), { fsync: true })
   } catch (err) {
-    try {
-      unlinkSync(tmp)
-    } catch {
-      /* never created */
-    }
     throw new StorageError(`cannot record VRRP state at ${path}: ${describeSystemError(err)}`, { cause: err })
   }
 }

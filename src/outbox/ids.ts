@@ -32,3 +32,8 @@ export function eventIdTime(id: string): number {
 export function isEventId(id: string): boolean {
   return /^msg_[0-9a-f]{24}$/.test(id)
 }
+
+/** The microseconds since the epoch an id was made for (its order). */
+export function eventIdMicros(id: string): number {
+  return parseInt(id.slice(4, 18), 16)
+}

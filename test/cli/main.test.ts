@@ -46,7 +46,7 @@ t.test('unknown commands and flags exit 2 naming them', async (t) => {
 
 t.test('config check: valid prints the redacted config, invalid exits 78 with key paths', async (t) => {
   const secret = join(dir, 's')
-  writeFileSync(secret, 'topsecret')
+  writeFileSync(secret, 'topsecret', { mode: 0o600 })
   const good = join(dir, 'good.yaml')
   writeFileSync(good, `node: n1\nwebhooks:\n  - { name: a, url: "https://x.test/", secret_file: ${secret} }\n`)
   const ok = await run(['config', 'check', '--config', good])

@@ -62,6 +62,9 @@ async function runTimed(args: string[]) {
     stdout: { write: (s: string) => (stdout += s) },
     stderr: { write: (s: string) => (stderr += s) },
     loadConfig: async () => loadConfig(config, { env: {} }),
+    loadRecordingConfig: async () => {
+      throw new Error('check never records')
+    },
   })
   return { code, stdout, stderr, ms: performance.now() - started }
 }

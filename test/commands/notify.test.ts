@@ -9,18 +9,20 @@ import { UsageError } from '../../src/errors/index.js'
 import { startReceiver } from '../fixtures/receiver.js'
 import { fillUp, tinyTmpfs } from '../fixtures/disk.js'
 
-function ctx(args: string[], stateDir: string, url: string) {
+function ctx(args: string[], stateDir: string, url: string, runtimeDir = join(stateDir, 'run')) {
   const out = { stdout: '', stderr: '' }
-  const config = buildConfig({ node: 'n1', state_dir: stateDir, webhooks: [{ name: 'ops', url }] }, null, { env: {} })
+  const config = buildConfig({ node: 'n1', state_dir: stateDir, runtime_dir: runtimeDir, webhooks: [{ name: 'ops', url }] }, null, { env: {} })
   return {
     out,
     ctx: {
       args,
-      configPath: '/nonexistent',
+      // No such file: no daemon is found through it, so the command records by itself.
+      configPath: join(stateDir, 'no-such-config.yaml'),
       env: {},
       stdout: { write: (s: string) => (out.stdout += s) },
       stderr: { write: (s: string) => (out.stderr += s) },
       loadConfig: async () => config,
+      loadRecordingConfig: async () => ({ node: 'n1', state_dir: stateDir, runtime_dir: runtimeDir, webhooks: config.webhooks, configPath: '/x' }),
     },
   }
 }
@@ -57,13 +59,31 @@ t.test('bad arguments throw a UsageError before anything is written', async (t) 
   t.same(readdirSync(stateDir), [])
 })
 
-t.test('a full disk: exit 1 and one line on stderr', async (t) => {
+t.test('a full disk: the event waits in the spool, exit 1 and one line on stderr saying so', async (t) => {
   const stateDir = tinyTmpfs(t, 'ha-agent-notify-cmd-full-')
-  t.equal(await notify(ctx(['backup'], stateDir, 'http://127.0.0.1:9/').ctx), 0)
+  const runtimeDir = mkdtempSync(join(tmpdir(), 'ha-agent-notify-run-'))
+  t.teardown(() => rmSync(runtimeDir, { recursive: true, force: true }))
+  t.equal(await notify(ctx(['backup'], stateDir, 'http://127.0.0.1:9/', runtimeDir).ctx), 0)
   fillUp(stateDir)
-  const c = ctx(['fault'], stateDir, 'http://127.0.0.1:9/')
+  const c = ctx(['fault'], stateDir, 'http://127.0.0.1:9/', runtimeDir)
   t.equal(await notify(c.ctx), 1)
-  t.match(c.out.stderr, /^ha-agent notify: outbox: cannot store vrrp\.transition event at .*ENOSPC.*\n$/)
+  t.match(c.out.stderr, /^ha-agent notify: outbox: cannot store vrrp\.transition event at .*ENOSPC.*; kept in .*\/spool\/msg_[0-9a-f]+\.json until the daemon can move it \(lost at reboot\)\n$/)
   t.equal(c.out.stdout, '')
   t.equal(queued(stateDir).length, 1, 'the earlier event is kept')
+  const spooled = readdirSync(join(runtimeDir, 'spool'))
+  t.equal(spooled.length, 1)
+  t.match(JSON.parse(readFileSync(join(runtimeDir, 'spool', spooled[0]!), 'utf8')), { type: 'vrrp.transition', data: { state: 'FAULT', node: 'n1' } })
+})
+
+t.test('a 300-character instance name is recorded once, exit 0', async (t) => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'ha-agent-notify-cmd-'))
+  t.teardown(() => rmSync(stateDir, { recursive: true, force: true }))
+  const name = 'VI_' + 'x'.repeat(297)
+  const c = ctx(['INSTANCE', name, 'MASTER', '200'], stateDir, 'http://127.0.0.1:9/')
+  t.equal(await notify(c.ctx), 0, c.out.stderr)
+  t.equal(c.out.stderr, '')
+  t.match(queued(stateDir), [{ data: { instance: name, state: 'MASTER', priority: 200 } }])
+  const again = ctx(['INSTANCE', name, 'BACKUP', '200'], stateDir, 'http://127.0.0.1:9/')
+  t.equal(await notify(again.ctx), 0)
+  t.match(queued(stateDir)[1], { data: { state: 'BACKUP', previous_state: 'MASTER' } }, 'its state file was written and read back')
 })

@@ -38,13 +38,46 @@ t.test('concurrent notifies (keepalived fires them in parallel) all land, in tim
   t.same([...ids].sort(), ids)
 })
 
-t.test('bad arguments exit 2 naming them; a broken config exits 78', async (t) => {
+t.test('bad arguments exit 2 naming them, before anything is recorded', async (t) => {
+  const before = queued().length
   const bad = await runCli(['notify', 'INSTANCE', 'VI_1', 'SLEEPY', '--config', config])
   t.equal(bad.code, 2)
   t.match(bad.stderr, /SLEEPY/)
+  for (const p of ['', '0x10', '1e2']) {
+    const r = await runCli(['notify', 'INSTANCE', 'VI_1', 'MASTER', p, '--config', config])
+    t.equal(r.code, 2, `PRIORITY ${JSON.stringify(p)}`)
+  }
+  t.equal(queued().length, before)
+})
+
+t.test('recording needs no secret and ignores problems elsewhere in the file', async (t) => {
+  // A secret the script user cannot read (or one only the daemon's environment
+  // has), an invalid check section: the daemon would refuse this file, but the
+  // transition is what keepalived just did, and it must not be lost.
+  const state = join(dir, 'lenient-state')
+  const lenient = join(dir, 'lenient.yaml')
+  writeFileSync(
+    lenient,
+    `node: n1\nstate_dir: ${state}\nruntime_dir: ${join(dir, 'lenient-run')}\nchecks: { interval_ms: -1 }\n` +
+      `webhooks:\n  - { name: ops, url: "http://127.0.0.1:9/hook", secret_file: /nonexistent/ops.secret }\n`,
+  )
+  const r = await runCli(['notify', 'INSTANCE', 'VI_9', 'MASTER', '100', '--config', lenient])
+  t.equal(r.code, 0, r.stderr)
+  t.equal(r.stderr, '')
+  const q = join(state, 'queue', 'ops')
+  t.match(readdirSync(q).filter((n) => n.endsWith('.json')).map((n) => JSON.parse(readFileSync(join(q, n), 'utf8'))), [{ data: { instance: 'VI_9', state: 'MASTER' } }])
+  t.equal((await runCli(['config', 'check', '--config', lenient])).code, 78, 'the daemon would refuse it')
+})
+
+t.test('a config that cannot be read at all: exit 78, and the transition waits in the spool', async (t) => {
+  const run = join(dir, 'broken-run')
   const broken = join(dir, 'broken.yaml')
-  writeFileSync(broken, 'webhooks: [{ name: ops }]\n')
+  writeFileSync(broken, `runtime_dir: ${run}\nwebhooks: [unclosed\n`)
   const r = await runCli(['notify', 'master', 'VI_1', '--config', broken])
   t.equal(r.code, 78)
-  t.match(r.stderr, /^webhooks\[0\]\.url: /m)
+  t.match(r.stderr, new RegExp(`ha-agent notify: cannot read ${broken}; the transition is kept in ${run}/spool/msg_[0-9a-f]+\\.json until the daemon runs with a valid config`))
+  t.match(r.stderr, /^config: .*YAML syntax error/m)
+  const spooled = readdirSync(join(run, 'spool'))
+  t.equal(spooled.length, 1)
+  t.match(JSON.parse(readFileSync(join(run, 'spool', spooled[0]!), 'utf8')), { type: 'vrrp.transition', data: { instance: 'VI_1', state: 'MASTER' } })
 })

@@ -18,7 +18,7 @@ function tinyTmpfs(t: { teardown(fn: () => unknown): void }): { dir: string; con
     rmSync(dir, { recursive: true, force: true })
   })
   const config = join(dir, 'config.yaml')
-  writeFileSync(config, `node: n1\nstate_dir: ${state}\nwebhooks:\n  - { name: ops, url: "http://127.0.0.1:9/hook" }\n`)
+  writeFileSync(config, `node: n1\nstate_dir: ${state}\nruntime_dir: ${join(dir, 'run')}\nwebhooks:\n  - { name: ops, url: "http://127.0.0.1:9/hook" }\n`)
   return { dir, config, state }
 }
 
@@ -39,7 +39,7 @@ function queued(state: string): Array<{ id: string; data: { state: string; previ
 }
 
 t.test('full disk: exit 1, loud, earlier events intact, nothing half-written', async (t) => {
-  const { config, state } = tinyTmpfs(t)
+  const { dir, config, state } = tinyTmpfs(t)
   const first = await runCli(['notify', 'INSTANCE', 'VI_1', 'BACKUP', '100', '--config', config])
   t.equal(first.code, 0, first.stderr)
   const before = queued(state)
@@ -56,7 +56,12 @@ t.test('full disk: exit 1, loud, earlier events intact, nothing half-written', a
   const full = await runCli(['notify', 'INSTANCE', 'VI_1', 'MASTER', '100', '--config', config])
   t.equal(full.code, 1, 'exit 1 on a full disk')
   t.equal(full.stdout, '')
-  t.match(full.stderr, new RegExp(`^ha-agent notify: outbox: cannot store vrrp.transition event at ${state}/\\S+: .*\\(ENOSPC\\)\\n$`), 'names the path and the errno')
+  t.match(
+    full.stderr,
+    new RegExp(`^ha-agent notify: outbox: cannot store vrrp.transition event at ${state}/\\S+: .*\\(ENOSPC\\); kept in ${dir}/run/spool/msg_[0-9a-f]+\\.json until the daemon can move it \\(lost at reboot\\)\\n$`),
+    'names the path, the errno and where the event waits',
+  )
+  t.equal(readdirSync(join(dir, 'run', 'spool')).length, 1, 'kept in the spool')
   t.same(files(state).filter((f) => !f.startsWith('filler/')), filesBefore, 'no temp file or partial event left behind')
   t.same(queued(state), before, 'the earlier event is intact')
   t.match(JSON.parse(readFileSync(join(state, 'vrrp', 'VI_1.json'), 'utf8')), { state: 'BACKUP' }, 'the state store still names the last reported state')
@@ -77,7 +82,7 @@ t.test('read-only state_dir: exit 1 naming EROFS, earlier events intact', async 
   execFileSync('mount', ['-o', 'remount,ro', state])
   const r = await runCli(['notify', 'master', 'VI_1', '--config', config])
   t.equal(r.code, 1)
-  t.match(r.stderr, /ha-agent notify: outbox: cannot store vrrp\.transition event at .*\(EROFS\)/)
+  t.match(r.stderr, /ha-agent notify: outbox: cannot store vrrp\.transition event at .*\(EROFS\); kept in .*\/spool\//)
   execFileSync('mount', ['-o', 'remount,rw', state])
   t.same(queued(state), before)
 })

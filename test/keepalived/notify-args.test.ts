@@ -16,6 +16,8 @@ t.test('bad input names the bad argument', async (t) => {
   t.throws(() => parseNotifyArgs([]), UsageError)
   t.throws(() => parseNotifyArgs(['INSTANCE', 'VI_1', 'SLEEPY']), /STATE "SLEEPY" is not a VRRP state/)
   t.throws(() => parseNotifyArgs(['INSTANCE', 'VI_1', 'MASTER', '300']), /PRIORITY "300"/)
+  for (const p of ['', '0x10', '1e2', ' 7', '-1', '2.0', '0256']) t.throws(() => parseNotifyArgs(['INSTANCE', 'VI_1', 'MASTER', p]), /is not a decimal 0-255/, `PRIORITY ${JSON.stringify(p)}`)
+  t.equal(parseNotifyArgs(['INSTANCE', 'VI_1', 'MASTER', '007']).priority, 7)
   t.throws(() => parseNotifyArgs(['INSTANCE', 'VI_1']), /needs a STATE/)
   t.throws(() => parseNotifyArgs(['wat']), /first argument "wat"/)
 })

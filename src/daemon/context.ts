@@ -1,0 +1,24 @@
+// What every part of the daemon gets: the config in force, the shared state,
+// the metrics, and the few things parts do for each other.
+import type { AgentMetrics, StatusSnapshot } from '../api/index.js'
+import type { AgentConfig } from '../config/index.js'
+import type { Logger } from '../log/index.js'
+import type { NewEvent } from '../outbox/index.js'
+import type { DaemonState } from './state.js'
+
+export interface DaemonContext {
+  /** the config in force: a reload swaps it once every part of the new one runs */
+  config(): AgentConfig
+  logger: Logger
+  metrics: AgentMetrics
+  state: DaemonState
+  /** the process environment the daemon was started with (NOTIFY_SOCKET, JOURNAL_STREAM) */
+  env: Record<string, string | undefined>
+  /** the service of a running part (`outbox`, `dispatcher`, `checks`) */
+  service<S>(name: string): S | undefined
+  /** recompute what keepalived's track_file says (and what `check` is told) */
+  decide(): void
+  /** stores an event for the webhooks (the outbox, else the spool); never throws, logs what it cannot store */
+  emit(event: NewEvent): Promise<void>
+  snapshot(): StatusSnapshot
+}

@@ -1,0 +1,78 @@
+// The deep checks, every checks.interval_ms: their results feed the track_file
+// decision, what `ha-agent check` is told, check.failed / check.recovered events
+// (debounced by fall / rise) and the metrics.
+import { runChecks, type Verdict } from '../../checks/index.js'
+import type { AgentConfig } from '../../config/index.js'
+import type { DaemonContext } from '../context.js'
+import { CheckDebouncer } from '../debounce.js'
+import type { Part } from '../lifecycle.js'
+
+export interface CheckLoop {
+  /** runs a round now (or joins the one running) */
+  checkNow(): Promise<Verdict>
+}
+
+export function checkLoopPart(ctx: DaemonContext, afterRound: () => void): Part {
+  return {
+    name: 'check loop',
+    // Always the same: it reads the config in force at each round.
+    key: () => 'loop',
+    async start() {
+      let debouncer = new CheckDebouncer(ctx.config().checks.fall, ctx.config().checks.rise)
+      let stopped = false
+      let timer: NodeJS.Timeout | undefined
+      let running: Promise<Verdict> | undefined
+
+      const apply = async (config: AgentConfig, v: Verdict) => {
+        ctx.state.latest = v
+        ctx.state.latestAt = Date.now()
+        for (const c of v.checks) {
+          ctx.metrics.checkUp.set({ check: c.name }, c.status === 'pass' ? 1 : 0)
+          ctx.metrics.checkDuration.set({ check: c.name }, c.latencyMs / 1000)
+          for (const type of debouncer.feed(c)) {
+            ctx.logger[type === 'check.failed' ? 'warn' : 'info']({ check: c.name, detail: c.detail }, type)
+            await ctx.emit({ type, data: { node: config.node, check: c.name, detail: c.detail, latency_ms: c.latencyMs } })
+          }
+        }
+        ctx.decide()
+        afterRound()
+      }
+      const checkNow = (): Promise<Verdict> => {
+        // Never overlapping: a slow round is shared by whoever asks meanwhile.
+        const config = ctx.config()
+        running ??= runChecks(config)
+          .then(async (v) => {
+            const verdict: Verdict = { ...v, source: 'daemon' }
+            // A round finishing after stop (or a reload that removed this loop) decides nothing.
+            if (!stopped) await apply(config, verdict)
+            return verdict
+          })
+          .finally(() => (running = undefined))
+        return running
+      }
+      const loop = () => {
+        if (stopped) return
+        void checkNow()
+          .catch((err) => ctx.logger.error({ err }, 'check round failed'))
+          .finally(() => {
+            if (stopped) return
+            timer = setTimeout(loop, ctx.config().checks.interval_ms)
+            timer.unref()
+          })
+      }
+      loop()
+      const service: CheckLoop = { checkNow }
+      return {
+        service,
+        update(next) {
+          debouncer = new CheckDebouncer(next.checks.fall, next.checks.rise)
+        },
+        async stop() {
+          stopped = true
+          clearTimeout(timer)
+          await running?.catch(() => undefined)
+        },
+      }
+    },
+  }
+}

@@ -1,0 +1,34 @@
+import { startCluster } from '../../cluster/index.js'
+import { readInstances } from '../../keepalived/index.js'
+import type { DaemonContext } from '../context.js'
+import type { Part } from '../lifecycle.js'
+
+/** Polls the peers' /status: relative health (fault.ts) and split brain. */
+export function clusterPart(ctx: DaemonContext): Part {
+  return {
+    name: 'cluster',
+    key: (c) => (c.peers.length ? [c.node, c.peers, c.cluster.poll_interval_ms, c.cluster.poll_timeout_ms, c.cluster.split_brain_after_ms] : null),
+    async start(config) {
+      ctx.state.peers = []
+      ctx.state.splitBrain = []
+      if (!config.peers.length) return { stop: async () => {} }
+      const cluster = startCluster({
+        config,
+        logger: ctx.logger.child({ component: 'cluster' }),
+        localInstances: () => readInstances(ctx.config().state_dir),
+        emit: (e) => void ctx.emit(e),
+        token: () => ctx.config().cluster.token,
+        onPeers: (peers, splitBrain) => {
+          ctx.state.peers = peers
+          ctx.state.splitBrain = splitBrain
+          ctx.decide()
+        },
+      })
+      return {
+        async stop() {
+          cluster.stop()
+        },
+      }
+    },
+  }
+}

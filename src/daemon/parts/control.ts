@@ -1,0 +1,83 @@
+// The control socket: `ha-agent check`, `notify`, `status` and `webhook test`
+// talk to the daemon here. Requests are parsed by control/requests.ts; this
+// decides what the daemon does with them.
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { controlSocketPath, startControlServer, type ControlRequest, type ControlResponse } from '../../control/index.js'
+import { checkForkOrder, recordVrrpTransition } from '../../keepalived/index.js'
+import { eventIdMicros, type Outbox } from '../../outbox/index.js'
+import type { Dispatcher } from '../../webhooks/index.js'
+import type { DaemonContext } from '../context.js'
+import type { Part } from '../lifecycle.js'
+import { freshFor, knownVerdict } from '../verdict.js'
+import { noteTransition } from './keepalived.js'
+
+/** Is `pid` an `ha-agent notify` process? (its command line has the word) */
+function isNotifyProcess(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('notify')
+  } catch {
+    return false
+  }
+}
+
+export async function handleControl(ctx: DaemonContext, req: ControlRequest): Promise<ControlResponse> {
+  const config = ctx.config()
+  // `check` and `notify` started with another config file must not take this daemon's word for it.
+  const other = (path: string) => !!config.configPath && resolve(path) !== resolve(config.configPath)
+  const refuseOther = (path: string): ControlResponse => ({ ok: false, error: `this daemon runs ${config.configPath}, not ${path}` })
+  switch (req.op) {
+    case 'ping':
+      return { ok: true, pong: true, ready: ctx.state.ready, pid: process.pid }
+    case 'status':
+      return { ok: true, status: ctx.snapshot() as unknown as Record<string, unknown> }
+    case 'check': {
+      if (other(req.configPath)) return refuseOther(req.configPath)
+      // From what the daemon knows, never a probe: `check` gives the daemon a
+      // few hundred ms and probes by itself when its word is old or missing.
+      const verdict = knownVerdict(config, ctx.state, req.only)
+      return verdict ? { ok: true, verdict } : { ok: false, error: `no verdict younger than ${freshFor(config)} ms (the check loop is behind)` }
+    }
+    case 'notify': {
+      if (other(req.configPath)) return refuseOther(req.configPath)
+      // The notify process waits for this answer, so its /proc entry is still there to check its claim.
+      if (!isNotifyProcess(req.pid)) return { ok: false, error: `process ${req.pid} is not an ha-agent notify (or not visible here)` }
+      const claim = checkForkOrder(req.pid, eventIdMicros(req.id), config.runtime_dir)
+      if (!claim.ok) return { ok: false, error: `id ${req.id} refused: ${claim.reason}` }
+      const r = await recordVrrpTransition({
+        stateDir: config.state_dir,
+        runtimeDir: config.runtime_dir,
+        node: config.node,
+        webhooks: config.webhooks,
+        transition: req.transition,
+        id: req.id,
+        source: 'notify',
+      })
+      if (r.problem) ctx.logger.error({ id: r.event.id, instance: req.transition.instance, problem: r.problem }, r.stored === 'spool' ? 'VRRP transition spooled: state_dir cannot take it' : 'VRRP transition recorded with a problem')
+      ctx.service<Dispatcher>('dispatcher')?.kick()
+      noteTransition(ctx, req.transition.instance, req.transition.state, r.event.timestamp, 'notify')
+      return { ok: true, recorded: r.event.id, stored: r.stored, ...(r.problem ? { problem: r.problem } : {}) }
+    }
+    case 'webhook-test': {
+      const targets = config.webhooks.filter((w) => !req.name || w.name === req.name)
+      if (!targets.length) return { ok: false, error: req.name ? `no webhook named "${req.name}"` : 'no webhooks configured' }
+      const outbox = ctx.service<Outbox>('outbox')
+      const dispatcher = ctx.service<Dispatcher>('dispatcher')
+      if (!outbox || !dispatcher) return { ok: false, error: 'the daemon is stopping' }
+      const ev = await outbox.append({ type: 'agent.test', data: { node: config.node, state: 'test' }, only: targets.map((w) => w.name) })
+      dispatcher.kick()
+      return { ok: true, deliveries: await dispatcher.waitFor(ev.id, req.timeoutMs) }
+    }
+  }
+}
+
+export function controlPart(ctx: DaemonContext): Part {
+  return {
+    name: 'control socket',
+    key: (c) => c.runtime_dir,
+    async start(config) {
+      const server = await startControlServer({ path: controlSocketPath(config.runtime_dir), handle: (req) => handleControl(ctx, req) })
+      return { stop: () => server.close() }
+    },
+  }
+}

@@ -1,0 +1,121 @@
+// The one place that decides what keepalived's track_file says, and writes it.
+// decideFault (fault.ts) gives the rule; here it is applied over time:
+// - a fault by comparison with a peer (not HAProxy gone) must persist for a
+//   confirmation time (two check intervals and two peer polls), so that a node
+//   whose link just came back does not FAULT on the verdict it took while cut off;
+// - flap damping: more than flap_max changes within flap_window_ms hold the
+//   current value (a dead HAProxy is never hidden);
+// - the file is rewritten when it differs from the decision, also when someone
+//   else wrote it (`ha-agent check` keeps it truthful while the daemon is down).
+import { readFileSync } from 'node:fs'
+import type { AgentConfig } from '../config/index.js'
+import type { Logger } from '../log/index.js'
+import { decideFault, type FaultDecision } from './fault.js'
+import { FlapDamper } from './flap.js'
+import type { DaemonState } from './state.js'
+import { writeTrackFile } from './track-file.js'
+
+export interface TrackDeciderOptions {
+  logger: Logger
+  now?: () => number
+  /** writes the file (tests swap it) */
+  write?: (path: string, fault: boolean) => void
+  /** the decision may change by itself later (a relative fault confirming): call decide() again after ms */
+  recheckIn(ms: number): void
+  /** flap damping started holding the value */
+  onFlapDamped(info: { reason: string; held: boolean; wanted: boolean }): void
+}
+
+export class TrackDecider {
+  private readonly now: () => number
+  private readonly write: (path: string, fault: boolean) => void
+  private flap: FlapDamper
+  private flapKey: string
+  private relativeSince: number | undefined
+  /** what the file says as far as we know (undefined: not written by this process yet) */
+  private written: boolean | undefined
+
+  constructor(
+    config: AgentConfig,
+    private readonly opts: TrackDeciderOptions,
+  ) {
+    this.now = opts.now ?? Date.now
+    this.write = opts.write ?? writeTrackFile
+    this.flapKey = `${config.cluster.flap_max}/${config.cluster.flap_window_ms}`
+    this.flap = new FlapDamper(config.cluster.flap_max, config.cluster.flap_window_ms, this.now)
+  }
+
+  /** True once the file holds a decision of ours (or there is no file to write). */
+  settled(config: AgentConfig): boolean {
+    return !config.keepalived?.track_file || this.written !== undefined
+  }
+
+  /** Recomputes the decision from what the daemon knows, writes the file when it changes. */
+  decide(config: AgentConfig, state: DaemonState): FaultDecision {
+    const key = `${config.cluster.flap_max}/${config.cluster.flap_window_ms}`
+    if (key !== this.flapKey) {
+      this.flapKey = key
+      this.flap = new FlapDamper(config.cluster.flap_max, config.cluster.flap_window_ms, this.now)
+    }
+    let next = decideFault({
+      haproxy: config.checks.haproxy ? state.haproxy : null,
+      verdict: state.latest,
+      peers: state.peers,
+    })
+    if (next.fault && next.relative) {
+      this.relativeSince ??= this.now()
+      const confirmMs = 2 * Math.max(config.checks.interval_ms, config.peers.length ? config.cluster.poll_interval_ms : 0)
+      const left = this.relativeSince + confirmMs - this.now()
+      if (left > 0) {
+        this.opts.recheckIn(left + 5)
+        next = { ...next, fault: false, reason: `confirming (${left} ms): ${next.reason}` }
+      }
+    } else this.relativeSince = undefined
+    // Flap damping holds deep-check (relative health) changes only: a dead
+    // HAProxy is never hidden, whatever the history.
+    if (!next.pending && this.written !== undefined && next.fault !== this.written && !next.haproxyGone) {
+      const d = this.flap.shouldHold()
+      if (d.hold) {
+        if (d.started) this.opts.onFlapDamped({ reason: d.reason, held: this.written, wanted: next.fault })
+        next = { ...next, fault: this.written, reason: `flap damping: ${d.reason} (wanted: ${next.reason})` }
+      }
+    }
+    const before = state.fault
+    state.fault = next
+    const path = config.keepalived?.track_file
+    if (path && !next.pending && this.written !== next.fault) this.writeFile(path, next, before)
+    return next
+  }
+
+  /**
+   * Rewrites the file when it does not say what we decided: another writer
+   * (`ha-agent check` while this daemon was stopped or frozen) or an operator.
+   */
+  reconcile(config: AgentConfig, state: DaemonState): void {
+    const path = config.keepalived?.track_file
+    if (!path || state.fault.pending || this.written === undefined) return
+    let onDisk: string | undefined
+    try {
+      onDisk = readFileSync(path, 'utf8').trim()
+    } catch {
+      onDisk = undefined
+    }
+    if (onDisk !== (state.fault.fault ? '1' : '0')) {
+      this.opts.logger.warn({ track_file: path, found: onDisk ?? 'nothing', decided: state.fault.fault ? 1 : 0 }, 'track_file changed behind our back: rewriting it')
+      this.written = undefined
+      this.writeFile(path, state.fault, state.fault)
+    }
+  }
+
+  private writeFile(path: string, next: FaultDecision, before: FaultDecision): void {
+    try {
+      this.write(path, next.fault)
+      this.written = next.fault
+      if (next.fault !== before.fault || before.pending) {
+        this.opts.logger[next.fault ? 'warn' : 'info']({ track_file: path, fault: next.fault, reason: next.reason }, next.fault ? 'local fault: track_file set to 1' : 'track_file set to 0')
+      }
+    } catch (err) {
+      this.opts.logger.error({ err, track_file: path }, 'cannot write keepalived track_file')
+    }
+  }
+}

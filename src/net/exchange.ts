@@ -1,0 +1,75 @@
+// One request over a socket with a deadline: the HAProxy runtime API (unix),
+// the control socket (unix), the PostgreSQL SSLRequest probe (TCP). Whatever
+// the other end does (never accepts, accepts and never answers, answers half,
+// closes early, answers garbage), the promise settles by the deadline and the
+// socket is destroyed: nothing outlives it.
+import { connect, type Socket } from 'node:net'
+import { describeSystemError, SocketError, TimeoutError } from '../errors/index.js'
+
+export interface ExchangeOptions {
+  /** a unix socket path, or a TCP address */
+  to: string | { host: string; port: number }
+  /** sent once connected */
+  send: string | Uint8Array
+  /** half-close after sending: the other end answers and closes (HAProxy's one-shot mode) */
+  endAfterSend?: boolean
+  /**
+   * Decides when the answer is complete: returns it (or the part that is) from
+   * the bytes so far, or undefined to read on. Called again with `ended` when
+   * the other end closes; undefined then is "closed before the answer".
+   * Default: everything, at the close.
+   */
+  complete?: (received: Buffer, ended: boolean) => Buffer | undefined
+  timeoutMs: number
+  signal?: AbortSignal
+  /** names the other end in messages: "HAProxy socket /run/haproxy/admin.sock" */
+  label: string
+}
+
+const UNAVAILABLE = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTSOCK'])
+
+export function exchange(opts: ExchangeOptions): Promise<Buffer> {
+  const complete = opts.complete ?? ((b: Buffer, ended: boolean) => (ended ? b : undefined))
+  return new Promise((resolve, reject) => {
+    let settled = false
+    let received = Buffer.alloc(0)
+    const sock: Socket = typeof opts.to === 'string' ? connect(opts.to) : connect(opts.to)
+    const finish = (err: Error | null, answer?: Buffer) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      opts.signal?.removeEventListener('abort', onAbort)
+      sock.destroy()
+      if (err) reject(err)
+      else resolve(answer!)
+    }
+    const timer = setTimeout(() => finish(new TimeoutError(`${opts.label}: no answer within ${opts.timeoutMs} ms`, opts.timeoutMs)), opts.timeoutMs)
+    const onAbort = () => finish(new TimeoutError(`${opts.label}: no answer before the deadline`, opts.timeoutMs))
+    if (opts.signal?.aborted) return onAbort()
+    opts.signal?.addEventListener('abort', onAbort, { once: true })
+    sock.on('connect', () => {
+      if (opts.endAfterSend) sock.end(opts.send)
+      else sock.write(opts.send)
+    })
+    sock.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk])
+      const answer = complete(received, false)
+      if (answer) finish(null, answer)
+    })
+    sock.on('end', () => {
+      const answer = complete(received, true)
+      if (answer) finish(null, answer)
+      else finish(new SocketError('HA_ERR_SOCKET', `${opts.label}: closed without ${received.length ? 'a complete' : 'an'} answer`))
+    })
+    sock.on('error', (err: NodeJS.ErrnoException) => {
+      const code = err.code && UNAVAILABLE.has(err.code) ? 'HA_ERR_UNAVAILABLE' : 'HA_ERR_SOCKET'
+      finish(new SocketError(code, `${opts.label}: ${describeSystemError(err)}`, err.code))
+    })
+  })
+}
+
+/** The first line of an answer (without the newline), once it is there. */
+export const untilNewline = (received: Buffer): Buffer | undefined => {
+  const nl = received.indexOf(0x0a)
+  return nl < 0 ? undefined : received.subarray(0, nl)
+}
