@@ -1,41 +1,7 @@
 import t from 'tap'
 import { createMetrics, urlLabel } from '../../src/api/metrics.js'
-import type { StatusSnapshot } from '../../src/api/status.js'
+import { fakeSnapshot as baseSnapshot, PEER_NO_PORT, PEER_WITH_SECRETS, STARTED_AT } from '../fixtures/snapshot.js'
 import { parseExposition, samples, value, type Exposition } from '../fixtures/prometheus.js'
-
-const STARTED_AT = '2026-01-02T03:04:05.000Z'
-const PEER_WITH_SECRETS = 'https://scraper:hunter2@10.0.1.21:9471/s3cr3t-path/status?token=tok3n'
-const PEER_NO_PORT = 'http://ha2.example.org/x?key=k3y'
-
-function baseSnapshot(): StatusSnapshot {
-  return {
-    node: 'ha1',
-    version: '1.2.3',
-    healthy: true,
-    ready: true,
-    instances: [
-      { name: 'VI_1', state: 'MASTER', priority: 250, since: STARTED_AT },
-      { name: 'VI_2', state: 'FAULT', priority: null, since: STARTED_AT },
-    ],
-    checks: [],
-    outbox: { pending: 3, dead: 2, spooled: 4, orphaned: [{ queue: 'old-hook', pending: 5 }], full: 'outbox.max_bytes (1 MiB) reached' },
-    keepalived: { up: true, pid_file: '/run/keepalived.pid', detail: 'pid 42' },
-    peers: [
-      { url: PEER_WITH_SECRETS, reachable: true },
-      { url: PEER_NO_PORT, reachable: false, error: 'timeout' },
-    ],
-    track_file: { path: '/run/ha-agent/fault', fault: true, reason: 'HAProxy gone' },
-    haproxy_watch: null,
-    split_brain: [{ instance: 'VI_1', peers: ['ha2'], since: STARTED_AT }],
-    webhooks: [
-      { name: 'ops', pending: 2, dead: 1 },
-      { name: 'pager', pending: 1, dead: 1 },
-    ],
-    recent_transitions: [],
-    reload: null,
-    started_at: STARTED_AT,
-  }
-}
 
 async function scrape(m: ReturnType<typeof createMetrics>): Promise<Exposition> {
   return parseExposition(await m.registry.metrics())
