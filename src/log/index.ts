@@ -1,3 +1,4 @@
+import { fstatSync } from 'node:fs'
 import { pino, type Logger, type LevelWithSilent } from 'pino'
 
 export type { Logger }
@@ -64,6 +65,24 @@ export function syslogPrefixed(dest: Destination): Destination & { lastLevel: nu
       dest.flushSync?.()
     },
   } as Destination & { lastLevel: number }
+}
+
+/**
+ * Whether `fd` (stdout) is the journal stream systemd names in JOURNAL_STREAM
+ * ("DEVICE:INODE"). systemd sets the variable when stdout *or* stderr is the
+ * journal; comparing device and inode tells which, as systemd.exec(5) advises,
+ * so a `>file` redirection under a unit never gets the prefix. The caller passes
+ * the variable's value (modules do not read process.env).
+ */
+export function isJournalStream(journalStream: string | undefined, fd = 1): boolean {
+  const m = /^(\d+):(\d+)$/.exec(journalStream ?? '')
+  if (!m) return false
+  try {
+    const st = fstatSync(fd, { bigint: true })
+    return st.dev === BigInt(m[1]!) && st.ino === BigInt(m[2]!)
+  } catch {
+    return false
+  }
 }
 
 /** JSON to stdout, no transports (no worker threads in the daemon). */

@@ -67,3 +67,23 @@ t.test('the level map', async (t) => {
   t.same([60, 50, 40, 30, 20, 10].map(syslogPriority), [2, 3, 4, 6, 7, 7])
   t.equal(syslogPriority(35), 6, 'a custom level between info and warn counts as info')
 })
+
+t.test('isJournalStream: JOURNAL_STREAM names this very fd, by device and inode', async (t) => {
+  const { mkdtempSync, openSync, closeSync, fstatSync, rmSync } = await import('node:fs')
+  const { tmpdir } = await import('node:os')
+  const { join } = await import('node:path')
+  const { isJournalStream } = await import('../../src/log/index.js')
+  const dir = mkdtempSync(join(tmpdir(), 'ha-log-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const a = openSync(join(dir, 'a'), 'w')
+  const b = openSync(join(dir, 'b'), 'w')
+  t.teardown(() => (closeSync(a), closeSync(b)))
+  const st = fstatSync(a, { bigint: true })
+  const value = `${st.dev}:${st.ino}`
+  t.equal(isJournalStream(value, a), true, 'the stream systemd named')
+  t.equal(isJournalStream(value, b), false, 'another file (stderr was the journal, stdout redirected)')
+  t.equal(isJournalStream(undefined, a), false, 'not under systemd')
+  t.equal(isJournalStream('', a), false)
+  t.equal(isJournalStream('garbage', a), false)
+  t.equal(isJournalStream(value, 987654), false, 'a closed fd')
+})
