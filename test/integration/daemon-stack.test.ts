@@ -32,10 +32,10 @@ t.test('HTTP API: healthz, status, metrics', async (t) => {
   t.same(status.checks.map((c: any) => c.name), ['haproxy', 'pgbouncer', 'postgres'])
   t.match(status.checks[0], { status: 'pass', latency_ms: Number, detail: String, checked_at: String })
   const metrics = await (await fetch(`${api}/metrics`)).text()
-  for (const name of ['ha_agent_check_up{check="postgres"} 1', 'ha_agent_check_duration_seconds{check="haproxy"}', 'ha_agent_outbox_pending 0', 'ha_agent_track_file_fault 0', 'ha_agent_process_resident_memory_bytes']) {
+  for (const name of ['ha_agent_check_up{check="postgres"} 1', 'ha_agent_check_duration_seconds{check="haproxy"}', 'ha_agent_outbox_pending 0', 'ha_agent_track_file_fault 0', 'process_resident_memory_bytes', 'ha_agent_build_info{version=']) {
     t.ok(metrics.includes(name), name)
   }
-  t.notOk(/^(?!#)(?!ha_agent_)\w+/m.test(metrics), 'every metric is prefixed ha_agent_')
+  t.notOk(/^(?!#)(?!ha_agent_|process_|nodejs_)\w+/m.test(metrics), 'every metric is prefixed ha_agent_, except Node.js defaults under their usual names')
 })
 
 t.test('check and status go through the daemon', async (t) => {

@@ -25,7 +25,7 @@ t.test('with notify scripts', async (t) => {
     t.match(report.body.data, { node: 'haproxy1', instance: 'VI_1', peers: ['haproxy2'], dedup_key: 'split_brain/VI_1/haproxy1,haproxy2' })
     t.match((await status(lab, 2)).split_brain, [{ instance: 'VI_1', peers: ['haproxy1'] }], 'node 2 shows it too')
     const metrics = await lab.exec(1, ['curl', '-s', `http://${lab.net}.11:9471/metrics`])
-    t.match(metrics, /ha_agent_split_brain\{instance="VI_1"\} 1/)
+    t.match(metrics, /ha_agent_split_brain\{vrrp_instance="VI_1"\} 1/)
     await lab.exec(2, ['iptables', '-D', 'INPUT', '-p', '112', '-j', 'DROP'])
     await lab.waitForHolder('1')
     const resolved = await waitFor('cluster.split_brain_resolved', () => lab.webhooks().find((w) => w.body.type === 'cluster.split_brain_resolved'), 20_000, 100)
