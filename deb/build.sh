@@ -28,6 +28,11 @@ install -m 0644 systemd/ha-agent.service "$stage/lib/systemd/system/ha-agent.ser
 install -m 0644 keepalived/keepalived.conf keepalived/keepalived-fifo.conf keepalived/ha-agent.yaml haproxy/haproxy.cfg \
   "$stage/usr/share/doc/ha-agent/examples/"
 
+# Prometheus alert rules (with their promtool unit tests) and the Grafana dashboard.
+install -d "$stage/usr/share/ha-agent"
+install -m 0644 monitoring/ha-agent.rules.yml monitoring/ha-agent.rules.test.yml monitoring/grafana-dashboard.json "$stage/usr/share/ha-agent/"
+install -m 0644 monitoring/README.md "$stage/usr/share/doc/ha-agent/README.monitoring"
+
 node scripts/gen-man.mjs "$VERSION" "$stage/usr/share/man/man1/ha-agent.1"
 gzip -9n "$stage/usr/share/man/man1/ha-agent.1"
 # A native package (no Debian revision): the changelog is changelog.gz.

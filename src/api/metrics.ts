@@ -14,15 +14,9 @@ export interface AgentMetrics {
   registry: Registry
   checkUp: Gauge<'check'>
   checkDuration: Gauge<'check'>
-  transitions: {
-    /** `{ instance, state }` is the old label name, accepted until the daemon passes `vrrp_instance` */
-    inc(labels: { vrrp_instance: string; state: string } | { instance: string; state: string }): void
-  }
+  transitions: Counter<'vrrp_instance' | 'state'>
   deliveries: Counter<'webhook' | 'result'>
-  flapDamped: {
-    /** no labels: an argument from older callers is ignored */
-    inc(legacy?: Record<string, string>): void
-  }
+  flapDamped: Counter<never>
 }
 
 /**
@@ -157,10 +151,8 @@ export function createMetrics(snapshot: () => StatusSnapshot): AgentMetrics {
     registry,
     checkUp,
     checkDuration,
-    transitions: {
-      inc: (l) => transitions.inc({ vrrp_instance: 'vrrp_instance' in l ? l.vrrp_instance : l.instance, state: l.state }),
-    },
+    transitions,
     deliveries,
-    flapDamped: { inc: () => flapDamped.inc() },
+    flapDamped,
   }
 }

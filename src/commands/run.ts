@@ -5,14 +5,15 @@
 import type { Command } from '../cli/context.js'
 import { parseCommandArgs } from '../cli/args.js'
 import { ConfigError, EXIT, UsageError } from '../errors/index.js'
-import { createLogger } from '../log/index.js'
+import { createLogger, isJournalStream } from '../log/index.js'
 import { startDaemon } from '../daemon/index.js'
 
 export const run: Command = async (ctx) => {
   const { positionals } = parseCommandArgs('run', ctx.args, {})
   if (positionals.length) throw new UsageError(`run: unexpected argument "${positionals[0]}"`)
   const config = await ctx.loadConfig()
-  const logger = createLogger({ level: config.log_level, node: config.node })
+  // journald reads each line's priority from a <N> prefix (journalctl -p warning), when stdout is the journal.
+  const logger = createLogger({ level: config.log_level, node: config.node, syslogPrefix: isJournalStream(ctx.env.JOURNAL_STREAM) })
   const daemon = await startDaemon({ config, logger, env: ctx.env })
   let reloading = Promise.resolve()
   const onHup = () => {

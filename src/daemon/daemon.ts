@@ -63,7 +63,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       recheck.unref()
     },
     onFlapDamped: ({ reason, held, wanted }) => {
-      metrics.flapDamped.inc({ instance: 'track_file' })
+      metrics.flapDamped.inc()
       logger.warn({ reason, wanted }, 'flap damping: holding the track_file')
       void ctx.emit({ type: 'cluster.flap_damped', data: { node: config.node, reason, held_fault: held, wanted_fault: wanted } })
     },

@@ -15,7 +15,7 @@ const LIVENESS_MS = 1_000
 /** Counts and logs a transition once, whichever path reported it first. */
 export function noteTransition(ctx: DaemonContext, instance: string, state: string, at: string, source: string): void {
   if (!ctx.state.noteTransition({ instance, state, at, source })) return
-  ctx.metrics.transitions.inc({ instance, state })
+  ctx.metrics.transitions.inc({ vrrp_instance: instance, state })
   ctx.logger.info({ instance, state, source }, 'VRRP transition')
 }
 
