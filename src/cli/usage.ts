@@ -42,7 +42,12 @@ export const COMMANDS: CommandHelp[] = [
     summary: 'record a keepalived transition durably (exit 0 once fsync\'d); the daemon delivers it to webhooks',
   },
   { name: 'status', synopsis: 'status [--json]', summary: 'what the daemon knows now: node, VRRP state, checks, VIP, outbox, peers', options: [['--json', 'print JSON']] },
-  { name: 'config check', synopsis: 'config check', summary: 'validate the configuration and print it with secrets redacted (exit 78 when invalid)' },
+  {
+    name: 'config check',
+    synopsis: 'config check [--quiet]',
+    summary: 'validate the configuration and print it with secrets redacted (exit 78 when invalid)',
+    options: [['--quiet', 'print nothing when valid (systemd ExecReload)']],
+  },
   {
     name: 'webhook test',
     synopsis: 'webhook test [--name NAME]',

@@ -13,9 +13,9 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import type { Logger } from '../log/index.js'
 
 const SCRIPT = [
-  'while read -r -t "$1" -n 1 _; do :; done',
+  'while :; do read -r -t "$1" -n 1 _; s=$?; [ $s -eq 0 ] || break; done',
   // read returns > 128 on a timeout, 1 at end of file (the daemon went away)
-  '[ $? -gt 128 ] || exit 0',
+  '[ $s -gt 128 ] || exit 0',
   'printf "%s\\n" "$2"',
   'kill -KILL "$3"',
 ].join('\n')

@@ -41,9 +41,14 @@ export async function handleControl(ctx: DaemonContext, req: ControlRequest): Pr
     case 'notify': {
       if (other(req.configPath)) return refuseOther(req.configPath)
       // The notify process waits for this answer, so its /proc entry is still there to check its claim.
-      if (!isNotifyProcess(req.pid)) return { ok: false, error: `process ${req.pid} is not an ha-agent notify (or not visible here)` }
+      const refuse = (error: string): ControlResponse => {
+        // The notify process records it itself, under the same id.
+        ctx.logger.warn({ pid: req.pid, id: req.id, instance: req.transition.instance, error }, 'notify refused')
+        return { ok: false, error }
+      }
+      if (!isNotifyProcess(req.pid)) return refuse(`process ${req.pid} is not an ha-agent notify (or not visible here)`)
       const claim = checkForkOrder(req.pid, eventIdMicros(req.id), config.runtime_dir)
-      if (!claim.ok) return { ok: false, error: `id ${req.id} refused: ${claim.reason}` }
+      if (!claim.ok) return refuse(`id ${req.id} refused: ${claim.reason}`)
       const r = await recordVrrpTransition({
         stateDir: config.state_dir,
         runtimeDir: config.runtime_dir,

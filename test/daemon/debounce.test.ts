@@ -1,0 +1,17 @@
+import t from 'tap'
+import { CheckDebouncer } from '../../src/daemon/debounce.js'
+
+const r = (status: 'pass' | 'fail') => ({ name: 'postgres' as const, status, latencyMs: 1, detail: '', checkedAt: '' })
+
+t.test('fall consecutive failures report check.failed once; rise passes report check.recovered once', async (t) => {
+  const d = new CheckDebouncer(2, 3)
+  const seq = ['pass', 'fail', 'pass', 'fail', 'fail', 'fail', 'pass', 'pass', 'fail', 'pass', 'pass', 'pass', 'pass'] as const
+  t.same(seq.map((s) => d.feed(r(s)).join()), ['', '', '', '', 'check.failed', '', '', '', '', '', '', 'check.recovered', ''])
+})
+
+t.test('a check that never passes reports a failure; one that never fails reports nothing', async (t) => {
+  const d = new CheckDebouncer(1, 1)
+  t.same(d.feed(r('fail')), ['check.failed'])
+  const e = new CheckDebouncer(1, 1)
+  t.same([e.feed(r('pass')), e.feed(r('pass'))], [[], []])
+})
