@@ -1,7 +1,8 @@
-import { connect } from 'node:net'
 import { splitHostPort, type PgbouncerCheckConfig } from '../config/index.js'
 import type { Finding } from './deadline.js'
-import { destroyPgClient, timedQuery, type PgClientLike } from './pg-client.js'
+import { hasCode, SocketError } from '../errors/index.js'
+import { exchange } from '../net/exchange.js'
+import { withPgSession } from './pg-client.js'
 
 // Reachability is proven with the PostgreSQL SSLRequest: 8 bytes out, one byte
 // ('S' or 'N') back. It needs no credentials, opens no server connection and no
@@ -17,37 +18,29 @@ export { splitHostPort }
  * with "<target>: <reason>" on refusal, a wrong answer, a close, or no answer
  * within timeoutMs (or when `signal` aborts first).
  */
-export function probeProtocol(target: string, timeoutMs: number, signal?: AbortSignal): Promise<number> {
-  const { host, port } = splitHostPort(target)
+export async function probeProtocol(target: string, timeoutMs: number, signal?: AbortSignal): Promise<number> {
   const started = performance.now()
-  return new Promise((resolve, reject) => {
-    let settled = false
-    const sock = connect({ host, port })
-    const settle = (err: Error | null) => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', onAbort)
-      sock.destroy()
-      if (err) reject(err)
-      else resolve(Math.round((performance.now() - started) * 10) / 10)
-    }
-    const fail = (why: string) => settle(new Error(`${target}: ${why}`))
-    const timer = setTimeout(() => fail(`no answer within ${timeoutMs} ms`), timeoutMs)
-    const onAbort = () => fail('no answer before the deadline')
-    if (signal?.aborted) return onAbort()
-    signal?.addEventListener('abort', onAbort, { once: true })
-    sock.on('connect', () => sock.write(SSL_REQUEST))
-    sock.once('data', (buf: Buffer) => {
-      const answer = buf[0] ?? 0
-      // 'E' is an ErrorResponse: a PostgreSQL-speaking server that refuses SSLRequest
-      // (very old servers), still proof of the protocol.
-      if (answer === 0x4e /* N */ || answer === 0x53 /* S */ || answer === 0x45 /* E */) settle(null)
-      else fail(`not the PostgreSQL protocol (answered 0x${answer.toString(16).padStart(2, '0')})`)
+  let answer: Buffer
+  try {
+    answer = await exchange({
+      to: splitHostPort(target),
+      send: SSL_REQUEST,
+      complete: (received) => (received.length ? received.subarray(0, 1) : undefined),
+      timeoutMs,
+      label: target,
+      ...(signal ? { signal } : {}),
     })
-    sock.on('end', () => fail('closed without answering'))
-    sock.on('error', (err: NodeJS.ErrnoException) => fail(err.code ?? err.message))
-  })
+  } catch (err) {
+    if (hasCode(err, 'HA_ERR_TIMEOUT')) throw new Error(err.message)
+    if (err instanceof SocketError && err.errno) throw new Error(`${target}: ${err.errno}`)
+    if (hasCode(err, 'HA_ERR_SOCKET')) throw new Error(`${target}: closed without answering`)
+    throw err
+  }
+  const byte = answer[0]!
+  // 'E' is an ErrorResponse: a PostgreSQL-speaking server that refuses SSLRequest
+  // (very old servers), still proof of the protocol.
+  if (byte !== 0x4e /* N */ && byte !== 0x53 /* S */ && byte !== 0x45 /* E */) throw new Error(`${target}: not the PostgreSQL protocol (answered 0x${byte.toString(16).padStart(2, '0')})`)
+  return Math.round((performance.now() - started) * 10) / 10
 }
 
 export interface PoolsSummary {
@@ -60,52 +53,30 @@ export interface PoolsSummary {
 }
 
 /** Reads SHOW POOLS and SHOW LISTS from one PgBouncer's admin console. */
-export async function readPools(
-  target: string,
-  cfg: PgbouncerCheckConfig,
-  timeoutMs: number,
-  signal?: AbortSignal,
-): Promise<PoolsSummary> {
-  const { default: pg } = await import('pg')
+export async function readPools(target: string, cfg: PgbouncerCheckConfig, timeoutMs: number, signal?: AbortSignal): Promise<PoolsSummary> {
   const { host, port } = splitHostPort(target)
-  const deadline = performance.now() + timeoutMs
-  const remaining = () => Math.max(1, Math.floor(deadline - performance.now()))
-  const client = new pg.Client({
-    host,
-    port,
-    user: cfg.admin!.user,
-    ...(cfg.adminPassword !== undefined ? { password: cfg.adminPassword } : {}),
-    database: cfg.admin!.dbname,
-    connectionTimeoutMillis: timeoutMs,
-    application_name: 'ha-agent check',
-  })
-  client.on('error', () => {})
-  const abort = () => destroyPgClient(client as unknown as PgClientLike)
-  signal?.addEventListener('abort', abort, { once: true })
-  let clean = false
   try {
-    await client.connect()
-    // The admin console speaks only the simple query protocol: plain text, no parameters.
-    const pools = await client.query(timedQuery('SHOW POOLS', remaining()))
-    const lists = await client.query(timedQuery('SHOW LISTS', remaining()))
-    let clientsWaiting = 0
-    let maxWaitSeconds = 0
-    for (const row of pools.rows as Array<Record<string, string>>) {
-      clientsWaiting += Number(row.cl_waiting ?? 0)
-      maxWaitSeconds = Math.max(maxWaitSeconds, Number(row.maxwait ?? 0))
-    }
-    const listCounts: Record<string, number> = {}
-    for (const row of lists.rows as Array<{ list?: string; items?: string }>) {
-      if (row.list) listCounts[row.list] = Number(row.items ?? 0)
-    }
-    clean = true
-    return { clientsWaiting, maxWaitSeconds, lists: listCounts }
+    return await withPgSession(
+      { host, port, user: cfg.admin!.user, database: cfg.admin!.dbname, ...(cfg.adminPassword !== undefined ? { password: cfg.adminPassword } : {}) },
+      timeoutMs,
+      signal,
+      async (s) => {
+        // The admin console speaks only the simple query protocol: plain text, no parameters.
+        const pools = (await s.query('SHOW POOLS')) as { rows: Array<Record<string, string>> }
+        const lists = (await s.query('SHOW LISTS')) as { rows: Array<{ list?: string; items?: string }> }
+        let clientsWaiting = 0
+        let maxWaitSeconds = 0
+        for (const row of pools.rows) {
+          clientsWaiting += Number(row.cl_waiting ?? 0)
+          maxWaitSeconds = Math.max(maxWaitSeconds, Number(row.maxwait ?? 0))
+        }
+        const listCounts: Record<string, number> = {}
+        for (const row of lists.rows) if (row.list) listCounts[row.list] = Number(row.items ?? 0)
+        return { clientsWaiting, maxWaitSeconds, lists: listCounts }
+      },
+    )
   } catch (err) {
     throw new Error(`${target} admin console: ${(err as Error).message}`)
-  } finally {
-    signal?.removeEventListener('abort', abort)
-    if (clean) void client.end().catch(() => {})
-    else destroyPgClient(client as unknown as PgClientLike)
   }
 }
 

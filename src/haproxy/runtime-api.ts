@@ -1,43 +1,20 @@
 // HAProxy's runtime API (the "stats socket"), non-interactive mode: one command,
 // read to EOF. See management.txt, section 9.3.
-import { connect } from 'node:net'
+import { hasCode, SocketError, TimeoutError } from '../errors/index.js'
+import { exchange } from '../net/exchange.js'
 
 /** Sends one command and resolves with the whole answer. Rejects naming the socket. */
-export function haproxyCommand(socket: string, command: string, timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let answer = ''
-    let settled = false
-    const conn = connect(socket)
-    const finish = (err: Error | null) => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
-      conn.destroy()
-      if (err) reject(err)
-      else resolve(answer)
-    }
-    const timer = setTimeout(
-      () => finish(new Error(`HAProxy socket ${socket}: no answer to "${command}" within ${timeoutMs} ms`)),
-      timeoutMs,
-    )
-    conn.setEncoding('utf8')
-    conn.on('connect', () => conn.end(command + '\n'))
-    conn.on('data', (chunk: string) => {
-      answer += chunk
-    })
-    conn.on('end', () => finish(null))
-    conn.on('error', (err: NodeJS.ErrnoException) => {
-      const why =
-        err.code === 'ENOENT'
-          ? 'no such socket file (is HAProxy running with a stats socket there?)'
-          : err.code === 'ECONNREFUSED'
-            ? 'connection refused (HAProxy is not listening)'
-            : err.code === 'EACCES'
-              ? 'permission denied'
-              : err.message
-      finish(new Error(`HAProxy socket ${socket}: ${why}`))
-    })
-  })
+export async function haproxyCommand(socket: string, command: string, timeoutMs: number, signal?: AbortSignal): Promise<string> {
+  try {
+    // Non-interactive mode: HAProxy answers one command and closes.
+    const answer = await exchange({ to: socket, send: command + '\n', endAfterSend: true, timeoutMs, label: `HAProxy socket ${socket}`, ...(signal ? { signal } : {}) })
+    return answer.toString('utf8')
+  } catch (err) {
+    if (hasCode(err, 'HA_ERR_TIMEOUT')) throw new TimeoutError(`HAProxy socket ${socket}: no answer to "${command}" within ${timeoutMs} ms`, timeoutMs)
+    if (err instanceof SocketError && err.errno === 'ENOENT') throw new SocketError('HA_ERR_UNAVAILABLE', `HAProxy socket ${socket}: no such socket file (is HAProxy running with a stats socket there?)`, err.errno)
+    if (err instanceof SocketError && err.errno === 'ECONNREFUSED') throw new SocketError('HA_ERR_UNAVAILABLE', `HAProxy socket ${socket}: connection refused (HAProxy is not listening)`, err.errno)
+    throw err
+  }
 }
 
 export interface StatRow {
