@@ -1,6 +1,6 @@
 // The notify command in-process: what it writes, what it prints, what it returns.
 import t from 'tap'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { notify } from '../../src/commands/notify.js'
@@ -9,15 +9,21 @@ import { UsageError } from '../../src/errors/index.js'
 import { startReceiver } from '../fixtures/receiver.js'
 import { fillUp, tinyTmpfs } from '../fixtures/disk.js'
 
+const configs = mkdtempSync(join(tmpdir(), 'ha-agent-notify-configs-'))
+t.teardown(() => rmSync(configs, { recursive: true, force: true }))
+
 function ctx(args: string[], stateDir: string, url: string, runtimeDir = join(stateDir, 'run')) {
   const out = { stdout: '', stderr: '' }
   const config = buildConfig({ node: 'n1', state_dir: stateDir, runtime_dir: runtimeDir, webhooks: [{ name: 'ops', url }] }, null, { env: {} })
+  // A real file naming a runtime_dir of this test: the command looks for a daemon
+  // there (none), never at the host's /run/ha-agent.
+  const configPath = join(configs, `${stateDir.split('/').pop()}.yaml`)
+  writeFileSync(configPath, `runtime_dir: ${runtimeDir}\n`)
   return {
     out,
     ctx: {
       args,
-      // No such file: no daemon is found through it, so the command records by itself.
-      configPath: join(stateDir, 'no-such-config.yaml'),
+      configPath,
       env: {},
       stdout: { write: (s: string) => (out.stdout += s) },
       stderr: { write: (s: string) => (out.stderr += s) },
