@@ -64,7 +64,7 @@ t.test('with notify scripts', async (t) => {
     await probe.waitForSuccessAfter(at, 20_000)
     await lab.exec(1, ['iptables', '-D', 'OUTPUT', '-d', `${lab.net}.20`, '-j', 'DROP'])
     await lab.waitForHolder('1', 30_000)
-    t.pass('healed: node 1 healthy again and preferred')
+    t.equal(await lab.holder(), '1', 'healed: node 1 healthy again and preferred')
   })
 })
 

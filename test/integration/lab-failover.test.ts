@@ -24,11 +24,12 @@ t.test('the shipped configs, as the lab rendered them, pass the tools own checks
 
 t.test('election settles on node 1 (priority 250)', async (t) => {
   await lab.waitForHolder('1')
-  await waitFor('both nodes reported', () => {
-    const nodes = new Set(lab.transitions().map((x) => x.node))
-    return nodes.has('haproxy1') && nodes.has('haproxy2') ? true : undefined
+  t.equal(await lab.holder(), '1', 'the VIP is on node 1 alone')
+  const reported = await waitFor('both nodes reported', () => {
+    const last = new Map(lab.transitions().map((x) => [x.node, x.state]))
+    return last.get('haproxy1') === 'MASTER' && last.get('haproxy2') === 'BACKUP' ? last : undefined
   })
-  t.pass('VIP on node 1; both nodes reported their transitions to the webhook')
+  t.same(Object.fromEntries(reported), { haproxy1: 'MASTER', haproxy2: 'BACKUP' }, 'each node reported its last transition to the webhook')
 })
 
 async function outageOf(t: Tap, name: string, fault: () => Promise<unknown>, expectHolder: string[]) {
@@ -51,7 +52,7 @@ t.test('HAProxy killed on the master: VIP to node 2, clients recover; fail-back 
   t.match(fault.body.data, { instance: 'VI_1', previous_state: 'MASTER', source: 'notify' })
   await lab.sh('start-haproxy', '1')
   await lab.waitForHolder('1')
-  t.pass('node 1 took the VIP back (preempt)')
+  t.equal(await lab.holder(), '1', 'node 1 took the VIP back (preempt)')
 })
 
 t.test('keepalived killed on the master: node 2 takes over, clients follow', async (t) => {
@@ -65,7 +66,9 @@ t.test('keepalived killed on the master: node 2 takes over, clients follow', asy
 
 t.test('keepalived restarted on node 1 clears the stale VIP and takes it back', async (t) => {
   await lab.waitForHolder('1')
-  t.pass()
+  t.equal(await lab.holder(), '1', 'node 1 alone holds the VIP again')
+  const s = JSON.parse(await lab.exec(1, [`${lab.dir}/n1/ha-agent`, 'status', '--json']))
+  t.match(s.instances, [{ name: 'VI_1', state: 'MASTER' }], 'and its daemon knows it is MASTER')
 })
 
 t.test("the master's link cut: VIP moves to node 2; healed, node 1 takes it back", async (t) => {
@@ -82,7 +85,7 @@ t.test("the master's link cut: VIP moves to node 2; healed, node 1 takes it back
   t.ok(outage < 4000, `outage ${outage} ms`)
   await lab.sh('heal', '1')
   await lab.waitForHolder('1')
-  t.pass('healed: node 2 saw the higher priority and stepped down')
+  t.equal(await lab.holder(), '1', 'healed: node 2 saw the higher priority and stepped down')
 })
 
 t.test('a calm period: no transitions at all', async (t) => {
