@@ -12,7 +12,7 @@ const stack = await startStack(t)
 const rx = await startReceiver(t)
 const apiPort = await freePort()
 const extra = `api: { listen: "127.0.0.1:${apiPort}" }\nwebhooks:\n  - { name: ops, url: "${rx.url}", timeout_ms: 2000 }\n`
-const config = stack.writeAgentConfig(extra.replace('api: { listen: null }', ''))
+const config = stack.writeAgentConfig(extra)
 // writeAgentConfig puts `api: { listen: null }` first; a later key would be a duplicate, so rewrite it.
 writeFileSync(config, readFileSync(config, 'utf8').replace('api: { listen: null }\n', '').replace('log_level: warn', 'log_level: info').replace(/checks:\n  timeout_ms: 1000/, 'checks:\n  timeout_ms: 1000\n  interval_ms: 300\n  fall: 2\n  rise: 2'))
 const trackFile = join(stack.dir, 'run', 'fault')
