@@ -53,7 +53,8 @@ const bytes = z.union([z.string(), z.number()]).transform((v, ctx) => {
 })
 
 const haproxyCheck = z.strictObject({
-  socket: z.string().min(1).default('/run/haproxy/admin.sock'),
+  /** ha-agent's own stats socket at `level user` (haproxy/haproxy.cfg), not the operator's admin socket */
+  socket: z.string().min(1).default('/run/haproxy/ha-agent.sock'),
   backends: z
     .array(z.strictObject({ name: z.string().min(1), min_up: z.number().int().min(0).default(1) }))
     .default([]),
