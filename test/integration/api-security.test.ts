@@ -156,3 +156,19 @@ t.test('`run` refuses an API others can reach without a token (exit 78)', async 
   t.equal(r.code, 78)
   t.match(r.stderr, /api\.listen: 0\.0\.0\.0:\d+ is reachable from other hosts and no token guards the API/)
 })
+
+t.test('SIGHUP picks up a renewed certificate and a new token without dropping the listener', async (t) => {
+  const renewed = makeTestPki(t)
+  writeFileSync(pki.serverCert, renewed.pem.cert)
+  writeFileSync(pki.serverKey, renewed.pem.key)
+  const NEW_TOKEN = 'beefcafebeefcafebeefcafebeefcafe'
+  writeFileSync(tokenFile, NEW_TOKEN + '\n')
+  daemonA.child.kill('SIGHUP')
+  await waitForLog(daemonA, (l) => l.msg === 'configuration reloaded', 'node A reload')
+  const r = await httpCall(`${apiA}/status`, { timeoutMs: 3000, ca: renewed.pem.ca, headers: { authorization: `Bearer ${NEW_TOKEN}` } })
+  t.equal(r.status, 200, 'the new certificate (another CA) and the new token')
+  t.equal((await httpCall(`${apiA}/status`, { timeoutMs: 3000, ca: renewed.pem.ca, headers: { authorization: `Bearer ${TOKEN}` } })).status, 401, 'the old token no longer')
+  await t.rejects(httpCall(`${apiA}/healthz`, { timeoutMs: 3000, ca: pki.pem.ca }), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }, 'the old CA no longer vouches for it')
+  const reload = daemonA.logs().find((l) => l.msg === 'configuration reloaded')
+  t.notOk(reload?.restarted?.includes('api'), `the API listener was kept (restarted: ${JSON.stringify(reload?.restarted)})`)
+})
