@@ -14,6 +14,9 @@ t.test('redactUrl: scheme://host:port, and /… when something was left out', as
 t.test('urlLabel: scheme://host:port only (metric labels)', async (t) => {
   t.equal(urlLabel('https://user:pw@x.test:8443/p?token=1'), 'https://x.test:8443')
   t.equal(urlLabel('postgres://m:pw@db:5432/x'), 'postgres://db:5432')
+  for (const u of ['https://user:pw@x.test:8443/p?token=1', 'http://10.0.1.21:9471', 'http://[fd00::2]/x']) {
+    t.equal(urlLabel(redactUrl(u)), urlLabel(u), `a shown URL labels the same (${u})`)
+  }
 })
 
 t.test('maskPostgresUrl: every password-like part masked, the rest kept', async (t) => {
