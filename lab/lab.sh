@@ -88,7 +88,7 @@ render() { # render SRC DEST sed-args...
 node_paths() { # the shipped files name /usr/bin/ha-agent, /run/ha-agent and /run/haproxy:
   # both lab nodes share one filesystem, so each gets its own directory instead.
   local n=$1
-  echo -e "s#/usr/bin/ha-agent#$DIR/n$n/ha-agent#g\ns#/run/ha-agent/#$DIR/n$n/run/#g\ns#/run/haproxy/admin.sock#$DIR/n$n/haproxy.sock#g"
+  echo -e "s#/usr/bin/ha-agent#$DIR/n$n/ha-agent#g\ns#/run/ha-agent/#$DIR/n$n/run/#g\ns#/run/haproxy/admin.sock#$DIR/n$n/haproxy.sock#g\ns#/run/haproxy/ha-agent.sock#$DIR/n$n/haproxy-agent.sock#g\ns#/etc/ha-agent/cluster.token#$DIR/cluster.token#g"
 }
 
 start_haproxy() {
@@ -122,9 +122,15 @@ setup_node() {
   # keepalived's enable_script_security wants the script and every directory above it root-owned.
   printf '#!/bin/sh\nexec %s %s/bin/ha-agent.js --config %s/config.yaml "$@"\n' "$(command -v node)" "$DIR" "$d" >"$d/ha-agent"
   chmod 0755 "$d/ha-agent"
+  # One API token for the pair (the shipped config names /etc/ha-agent/cluster.token).
+  if [ ! -s "$DIR/cluster.token" ]; then
+    (umask 0077; od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$DIR/cluster.token")
+    chown root:ha-agent "$DIR/cluster.token"
+    chmod 0640 "$DIR/cluster.token"
+  fi
   local paths
   paths=$(node_paths "$n")
-  render "$ROOT/haproxy/haproxy.cfg" "$d/haproxy.cfg" -e "s/@PGBOUNCER[123]@/$NET.20/g" -e "$paths" -e "s#bind \*:8404#bind $(ip_of "$n"):8404#"
+  render "$ROOT/haproxy/haproxy.cfg" "$d/haproxy.cfg" -e "s/@PGBOUNCER[123]@/$NET.20/g" -e "$paths"
   render "$ROOT/keepalived/ha-agent.yaml" "$d/config.yaml" -e "s/@NODE@/haproxy$n/" -e "s/@SELF_API@/$(ip_of "$n"):9471/" \
     -e "s/@PEER_API@/$(ip_of "$other"):9471/" -e "s/@PGBOUNCER[123]@/$NET.20/g" -e "s#@WEBHOOK_URL@#http://$NET.50:8080/hook#" -e "$paths"
   printf 'state_dir: %s\nruntime_dir: %s\n' "$d/state" "$d/run" >>"$d/config.yaml"
@@ -211,7 +217,6 @@ up() {
   ensure_build
   say "lab $P: $DIR, network $NET.0/24, VIP $VIP, style $STYLE, notify $NOTIFY"
   id ha-agent >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin ha-agent
-  getent group haproxy >/dev/null && usermod -aG haproxy ha-agent
   mkdir -p "$DIR/bin"
   chmod 0755 "$DIR"
   # A copy of the built program (entry + chunks), readable by the ha-agent user
@@ -279,8 +284,8 @@ status() {
 
 Look around:
   ip netns exec $(ns 1) $DIR/n1/ha-agent status        # the pair as node 1 sees it
-  ip netns exec $(ns 1) curl -s http://$NET.11:9471/metrics | grep ^ha_agent_
-  ip netns exec $CL curl -s http://$NET.11:8404/stats\;csv | cut -d, -f1,2,18 # HAProxy stats page
+  ip netns exec $(ns 1) curl -s -H "Authorization: Bearer \$(cat $DIR/cluster.token)" http://$NET.11:9471/metrics | grep ^ha_agent_
+  ip netns exec $(ns 1) curl -s http://127.0.0.1:8404/stats\;csv | cut -d, -f1,2,18 # HAProxy stats page (loopback)
   ip netns exec $CL psql -h $VIP -U monitor -d postgres -c 'select 1'
   tail -f $DIR/n1/agent.log $DIR/n1/keepalived.log $DIR/webhooks.jsonl
   bash $0 down                                          # remove every trace

@@ -6,6 +6,9 @@
 #
 #   HA_NODE (1|2)  HA_SELF_IP  HA_PEER_IP  HA_VIP (a.b.c.d/nn)  HA_PGBOUNCER_IP  HA_IFACE
 #   HA_DEB         a .deb file or a directory holding ha-agent_*.deb
+#   HA_CLUSTER_TOKEN  the API token both nodes share (the Vagrantfile keeps one
+#                  in .vagrant/); when unset and no token file exists, a new one
+#                  is made: copy /etc/ha-agent/cluster.token to the peer.
 set -euo pipefail
 : "${HA_NODE:?1 or 2}" "${HA_SELF_IP:?}" "${HA_PEER_IP:?}" "${HA_VIP:?}" "${HA_PGBOUNCER_IP:?}" "${HA_IFACE:?}" "${HA_DEB:?}"
 export DEBIAN_FRONTEND=noninteractive
@@ -17,11 +20,14 @@ deb=$HA_DEB
 apt-get update -q
 apt-get install -y -q --no-install-recommends haproxy keepalived ca-certificates
 apt-get install -y -q --no-install-recommends "$(readlink -f "$deb")"
-# The package adds ha-agent to the haproxy group when HAProxy is already there;
-# it may have come second.
-adduser --quiet ha-agent haproxy
-# The admin socket directory HAProxy's Debian package creates at start.
+# The socket directory HAProxy's Debian package creates at start.
 install -d -o haproxy -g haproxy /run/haproxy
+# The token that guards the API (it listens on the LAN address): the same on both nodes.
+if [ ! -s /etc/ha-agent/cluster.token ]; then
+  (umask 0027; printf '%s\n' "${HA_CLUSTER_TOKEN:-$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')}" >/etc/ha-agent/cluster.token)
+  chown root:ha-agent /etc/ha-agent/cluster.token
+  chmod 0640 /etc/ha-agent/cluster.token
+fi
 
 examples=/usr/share/doc/ha-agent/examples
 fill() {

@@ -6,6 +6,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import { VRRP_STATES } from '../events/index.js'
 import type { StatusSnapshot } from './status.js'
+import { urlLabel } from '../config/redact.js'
 
 export const DELIVERY_RESULTS = ['delivered', 'retry', 'dead'] as const
 
@@ -19,22 +20,9 @@ export interface AgentMetrics {
   flapDamped: Counter<never>
 }
 
-/**
- * A URL as a label value: `scheme://host:port`, nothing else. A peer or webhook URL
- * may carry a token in its path, query or user-info, and label values end up in
- * Prometheus, Alertmanager notifications and dashboards.
- */
-export function urlLabel(url: string): string {
-  let u: URL
-  try {
-    u = new URL(url)
-  } catch {
-    return 'invalid-url'
-  }
-  const scheme = u.protocol.replace(/:$/, '')
-  const port = u.port || ({ http: '80', https: '443' } as Record<string, string>)[scheme] || ''
-  return `${scheme}://${u.hostname}${port ? `:${port}` : ''}`
-}
+// A URL as a label value is `scheme://host:port`, nothing else (one helper for
+// every surface that shows a URL: config/redact.ts).
+export { urlLabel }
 
 // prom-client's three gauges named *_total break the naming rules (`promtool check
 // metrics`: "non-counter metrics should not have _total suffix"); each is the sum of

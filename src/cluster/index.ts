@@ -1,13 +1,13 @@
 // Cluster awareness: each agent polls its peers' /status, so that a pair of
 // keepalived nodes, each of which sees only itself, can spot split brain and
 // tell a local failure from a shared one (see src/daemon/fault.ts for the rule).
-import type { AgentConfig } from '../config/index.js'
+import { isLoopbackHost, redactUrl, type AgentConfig } from '../config/index.js'
 import type { Logger } from '../log/index.js'
 import type { NewEvent } from '../outbox/index.js'
 import { pollPeer, type PeerView } from './peers.js'
 import { SplitBrainDetector, type SplitBrainEpisode } from './split-brain.js'
 
-export { pollPeer, checkBearer, type PeerView } from './peers.js'
+export { pollPeer, checkBearer, type PeerView, type PollOptions } from './peers.js'
 export { SplitBrainDetector, type SplitBrainEpisode, type SplitBrainEvent } from './split-brain.js'
 
 export interface Cluster {
@@ -25,18 +25,33 @@ export function startCluster(opts: {
   onPeers(peers: PeerView[], splitBrain: SplitBrainEpisode[]): void
   /** the bearer token sent to peers, read at each poll (a reload may change it) */
   token?: () => string | undefined
+  /** the CA for https:// peers (cluster.ca_file), read at each poll */
+  ca?: () => string | undefined
 }): Cluster {
   const c = opts.config.cluster
   const detector = new SplitBrainDetector(opts.config.node, c.split_brain_after_ms)
-  let views: PeerView[] = opts.config.peers.map((url) => ({ url, reachable: false, error: 'not polled yet' }))
+  let views: PeerView[] = opts.config.peers.map((url) => ({ url: redactUrl(url), reachable: false, error: 'not polled yet' }))
   let stopped = false
   let timer: NodeJS.Timeout | undefined
 
+  // The operator chose http:// for a peer: say once that the token crosses the network in clear text.
+  if (opts.token?.()) {
+    for (const url of opts.config.peers) {
+      const u = new URL(url)
+      if (u.protocol === 'http:' && !isLoopbackHost(u.hostname)) {
+        opts.logger.warn({ peer: redactUrl(url) }, 'the cluster token goes to this peer in clear text over http://: use https:// and cluster.ca_file')
+      }
+    }
+  }
+
   const round = async () => {
-    const next = await Promise.all(opts.config.peers.map((url) => pollPeer(url, c.poll_timeout_ms, opts.token?.())))
+    const token = opts.token?.()
+    const ca = opts.ca?.() ?? c.ca
+    const next = await Promise.all(opts.config.peers.map((url) => pollPeer(url, { timeoutMs: c.poll_timeout_ms, token, ca })))
     if (stopped) return
-    for (const v of next) {
-      const before = views.find((p) => p.url === v.url)
+    for (const [i, v] of next.entries()) {
+      // the same list in the same order: views[i] is this peer's last round
+      const before = views[i]
       if (before && before.reachable !== v.reachable) {
         opts.logger[v.reachable ? 'info' : 'warn']({ peer: v.url, error: v.error }, v.reachable ? 'peer answers' : 'peer unreachable')
       }

@@ -1,8 +1,10 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { Logger } from '../log/index.js'
+import { redactUrl } from '../config/redact.js'
 import { httpCall, HttpTimeoutError } from '../http/index.js'
 
 export interface PeerView {
+  /** the peer's URL as it may be shown: scheme://host:port/… */
   url: string
   reachable: boolean
   node?: string
@@ -15,14 +17,32 @@ export interface PeerView {
   last_seen?: string
 }
 
-/** GET <peer>/status with a hard deadline; never throws. */
-export async function pollPeer(url: string, timeoutMs: number, token: string | undefined): Promise<PeerView> {
+export interface PollOptions {
+  timeoutMs: number
+  /** bearer token for the peer's API */
+  token?: string | undefined
+  /** PEM CA certificate(s) for an https:// peer (cluster.ca_file) */
+  ca?: string | undefined
+}
+
+/**
+ * GET <peer>/status with a hard deadline; never throws. The view names the peer
+ * by `redactUrl(url)` (scheme://host:port/…): it goes to /status, logs, events
+ * and `ha-agent status`, and a peer URL's path or query may hold a secret.
+ */
+export async function pollPeer(url: string, opts: PollOptions): Promise<PeerView> {
+  const shown = redactUrl(url)
   try {
-    const res = await httpCall(new URL('/status', url).toString(), { headers: token ? { authorization: `Bearer ${token}` } : {}, timeoutMs })
-    if (res.status !== 200) return { url, reachable: false, error: `HTTP ${res.status}` }
+    const res = await httpCall(new URL('/status', url).toString(), {
+      headers: opts.token ? { authorization: `Bearer ${opts.token}` } : {},
+      timeoutMs: opts.timeoutMs,
+      ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
+    })
+    if (res.status === 401) return { url: shown, reachable: false, error: 'HTTP 401 (the peer wants another token: cluster.token_file)' }
+    if (res.status !== 200) return { url: shown, reachable: false, error: `HTTP ${res.status}` }
     const s = JSON.parse(res.body) as Record<string, any>
     return {
-      url,
+      url: shown,
       reachable: true,
       node: String(s.node),
       healthy: Boolean(s.healthy),
@@ -33,11 +53,11 @@ export async function pollPeer(url: string, timeoutMs: number, token: string | u
     }
   } catch (err) {
     const e = err as NodeJS.ErrnoException
-    return { url, reachable: false, error: e instanceof HttpTimeoutError ? e.message : (e.code ?? e.message) }
+    return { url: shown, reachable: false, error: e instanceof HttpTimeoutError ? e.message : e instanceof SyntaxError ? 'not a JSON answer' : (e.code ?? e.message) }
   }
 }
 
-/** Constant-time bearer token check for the API when cluster.token_file is set. */
+/** Constant-time bearer token check (the API, when a token is configured). */
 export function checkBearer(header: string | undefined, token: string): boolean {
   const given = Buffer.from(header?.startsWith('Bearer ') ? header.slice(7) : '')
   const want = Buffer.from(token)

@@ -10,9 +10,11 @@ export {
   type PostgresCheckConfig,
   type PgbouncerCheckConfig,
   type ClusterConfig,
+  type ApiConfig,
+  isLoopbackHost,
   type LoadOptions,
 } from './load.js'
-export { redactedConfig, maskUrlPassword } from './redact.js'
+export { redactedConfig, redactUrl, urlLabel, maskPostgresUrl } from './redact.js'
 export { parseDuration, parseBytes } from './units.js'
 export { readConfigDocument } from './load.js'
 export type { RawConfig } from './schema.js'

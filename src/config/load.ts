@@ -1,8 +1,11 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto'
 import { readFileSync, statSync } from 'node:fs'
+import { isIPv6 } from 'node:net'
 import { hostname } from 'node:os'
 import { parse as parseYaml, YAMLParseError } from 'yaml'
 import type { z } from 'zod'
 import { ConfigError, describeSystemError, type ConfigProblem } from '../errors/index.js'
+import { splitHostPort } from './host-port.js'
 import { configSchema, type ParsedConfig } from './schema.js'
 
 export { DEFAULT_CONFIG_PATH, resolveConfigPath } from './peek.js'
@@ -17,16 +20,32 @@ export type WebhookConfig = Webhook & {
 type Checks = ParsedConfig['checks']
 export type PostgresCheckConfig = NonNullable<Checks['postgres']> & { readonly password?: string }
 export type PgbouncerCheckConfig = NonNullable<Checks['pgbouncer']> & { readonly adminPassword?: string }
-export type ClusterConfig = NonNullable<ParsedConfig['cluster']> & { readonly token?: string }
+export type ClusterConfig = NonNullable<ParsedConfig['cluster']> & {
+  /** bearer token sent to peers and accepted by the API (non-enumerable) */
+  readonly token?: string
+  /** PEM CA certificate(s) for https:// peers, read from ca_file (non-enumerable) */
+  readonly ca?: string
+}
+type ApiTls = NonNullable<ParsedConfig['api']['tls']> & {
+  /** PEM certificate chain and private key (non-enumerable) */
+  readonly cert?: string
+  readonly key?: string
+}
+export type ApiConfig = Omit<ParsedConfig['api'], 'tls'> & {
+  /** bearer token for readers that are not peers (non-enumerable) */
+  readonly token?: string
+  tls?: ApiTls
+}
 
 export type AgentConfig = Readonly<
-  Omit<ParsedConfig, 'node' | 'webhooks' | 'checks' | 'cluster'> & {
+  Omit<ParsedConfig, 'node' | 'webhooks' | 'checks' | 'cluster' | 'api'> & {
     node: string
     /** the file this was read from, or null when built in code */
     configPath: string | null
     webhooks: readonly WebhookConfig[]
     checks: Checks & { postgres?: PostgresCheckConfig; pgbouncer?: PgbouncerCheckConfig }
     cluster: ClusterConfig
+    api: ApiConfig
   }
 >
 
@@ -68,7 +87,13 @@ function zodProblems(error: z.ZodError): ConfigProblem[] {
   return problems
 }
 
-/** Reads a file path from the config as UTF-8, trimmed; records a problem naming the key. */
+/**
+ * Reads a secret from the file a `*_file` key names (UTF-8, trimmed), else from
+ * its environment variable; records a problem naming the key. As ssh refuses a
+ * private key others can read, a file that is not the owner's and its group's
+ * alone is refused: readable or writable by every user, or owned by a user other
+ * than root or the one ha-agent runs as (who could read or swap it).
+ */
 function readSecret(
   path: string | undefined,
   keyPath: string,
@@ -78,13 +103,19 @@ function readSecret(
 ): string | undefined {
   if (path) {
     try {
-      const mode = statSync(path).mode & 0o777
+      const st = statSync(path)
+      const mode = st.mode & 0o777
+      const fix = `chmod 0640 ${path}; chown root:ha-agent ${path}`
       if (mode & 0o007) {
-        // As ssh refuses a private key others can read: a secret others can read is not one.
         problems.push({
           path: keyPath,
-          message: `${path} is ${mode & 0o002 ? 'writable' : 'readable'} by every user (mode ${mode.toString(8).padStart(4, '0')}): chmod 0640 ${path} (owner root, group ha-agent)`,
+          message: `${path} is ${mode & 0o002 ? 'writable' : 'readable'} by every user (mode ${mode.toString(8).padStart(4, '0')}): ${fix}`,
         })
+        return undefined
+      }
+      const uid = process.getuid?.()
+      if (uid !== undefined && st.uid !== 0 && st.uid !== uid) {
+        problems.push({ path: keyPath, message: `${path} belongs to user ${st.uid}, neither root nor this process's user (${uid}): ${fix}` })
         return undefined
       }
       const value = readFileSync(path, 'utf8').trim()
@@ -97,6 +128,47 @@ function readSecret(
   }
   const fromEnv = env[envName]
   return fromEnv ? fromEnv : undefined
+}
+
+/** A certificate file (not a secret: no mode rule), checked to be PEM that parses. */
+function readCertificate(path: string, keyPath: string, problems: ConfigProblem[]): string | undefined {
+  let pem: string
+  try {
+    pem = readFileSync(path, 'utf8')
+  } catch (err) {
+    problems.push({ path: keyPath, message: `cannot read ${path}: ${describeSystemError(err)}` })
+    return undefined
+  }
+  try {
+    new X509Certificate(pem)
+    return pem
+  } catch {
+    problems.push({ path: keyPath, message: `${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)` })
+    return undefined
+  }
+}
+
+/** A bearer token: one word of printable ASCII (it goes in a header), long enough not to be guessed. */
+function checkToken(token: string | undefined, keyPath: string, problems: ConfigProblem[]): string | undefined {
+  if (token === undefined || token === '') return token
+  if (!/^[\x21-\x7e]+$/.test(token)) {
+    problems.push({ path: keyPath, message: 'the token must be one word of printable ASCII (e.g. openssl rand -hex 32)' })
+    return undefined
+  }
+  if (token.length < 16) {
+    problems.push({ path: keyPath, message: `the token is ${token.length} characters: use at least 16 (e.g. openssl rand -hex 32)` })
+    return undefined
+  }
+  return token
+}
+
+/** 127.0.0.0/8, ::1 (also IPv4-mapped) and localhost: what only this host reaches. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '').replace(/^::ffff:(?=\d)/, '')
+  if (h === 'localhost' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h)) return true
+  if (!isIPv6(h)) return false
+  // every spelling of ::1 (0:0:0:0:0:0:0:1 ...) is written ::1 once parsed
+  return new URL(`http://[${h}]/`).hostname === '[::1]'
 }
 
 function hideSecret<T extends object>(obj: T, key: string, value: string | undefined): void {
@@ -157,7 +229,35 @@ export function buildConfig(doc: unknown, configPath: string | null, opts: LoadO
     )
   }
   if (allSecrets) {
-    hideSecret(parsed.cluster, 'token', readSecret(parsed.cluster.token_file, 'cluster.token_file', 'HA_AGENT_CLUSTER_TOKEN', env, problems))
+    const { cluster, api } = parsed
+    hideSecret(cluster, 'token', checkToken(readSecret(cluster.token_file, 'cluster.token_file', 'HA_AGENT_CLUSTER_TOKEN', env, problems), 'cluster.token_file', problems))
+    hideSecret(api, 'token', checkToken(readSecret(api.token_file, 'api.token_file', 'HA_AGENT_API_TOKEN', env, problems), 'api.token_file', problems))
+    if (cluster.ca_file) hideSecret(cluster, 'ca', readCertificate(cluster.ca_file, 'cluster.ca_file', problems))
+    if (api.tls) {
+      hideSecret(api.tls, 'cert', readCertificate(api.tls.cert_file, 'api.tls.cert_file', problems))
+      const key = readSecret(api.tls.key_file, 'api.tls.key_file', '', {}, problems)
+      if (key) {
+        try {
+          createPrivateKey(key)
+          hideSecret(api.tls, 'key', key)
+        } catch {
+          problems.push({ path: 'api.tls.key_file', message: `${api.tls.key_file} holds no PEM private key` })
+        }
+      }
+    }
+    // An API others can reach answers only those holding a token, unless the operator says otherwise.
+    const hasToken = !!(cluster as ClusterConfig).token || !!(api as ApiConfig).token
+    if (api.listen && !hasToken && !api.allow_unauthenticated && !isLoopbackHost(splitHostPort(api.listen).host)) {
+      problems.push({
+        path: 'api.listen',
+        message:
+          `${api.listen} is reachable from other hosts and no token guards the API: set cluster.token_file (or api.token_file), ` +
+          'listen on 127.0.0.1, or set api.allow_unauthenticated: true',
+      })
+    }
+    if (api.allow_unauthenticated && hasToken) {
+      problems.push({ path: 'api.allow_unauthenticated', message: 'a token is configured, so the API is not unauthenticated: remove this key' })
+    }
   }
   if (problems.length) throw new ConfigError(problems)
 

@@ -53,7 +53,8 @@ const bytes = z.union([z.string(), z.number()]).transform((v, ctx) => {
 })
 
 const haproxyCheck = z.strictObject({
-  socket: z.string().min(1).default('/run/haproxy/admin.sock'),
+  /** ha-agent's own stats socket at `level user` (haproxy/haproxy.cfg), not the operator's admin socket */
+  socket: z.string().min(1).default('/run/haproxy/ha-agent.sock'),
   backends: z
     .array(z.strictObject({ name: z.string().min(1), min_up: z.number().int().min(0).default(1) }))
     .default([]),
@@ -115,6 +116,16 @@ export const configSchema = z.strictObject({
   api: z
     .strictObject({
       listen: hostPort.nullable().default('127.0.0.1:9471'),
+      /**
+       * bearer token for readers of the API that are not peers (Prometheus, people);
+       * the API accepts it or cluster.token_file's. Either guards every route but
+       * /healthz, /health, /master and /backup.
+       */
+      token_file: z.string().min(1).optional(),
+      /** serve the API on a non-loopback address with no token: only when the operator says so */
+      allow_unauthenticated: z.boolean().default(false),
+      /** serve the API over HTTPS (peers then use https:// and cluster.ca_file) */
+      tls: z.strictObject({ cert_file: z.string().min(1), key_file: z.string().min(1) }).optional(),
     })
     .prefault({}),
   checks: z
@@ -150,8 +161,10 @@ export const configSchema = z.strictObject({
   peers: z.array(z.url({ protocol: /^https?$/ })).default([]),
   cluster: z
     .strictObject({
-      /** shared bearer token for peer requests to /status */
+      /** shared bearer token: sent to the peers, and accepted by this node's API */
       token_file: z.string().min(1).optional(),
+      /** CA certificate(s), PEM, that https:// peers' certificates must chain to (instead of the system's CAs) */
+      ca_file: z.string().min(1).optional(),
       poll_interval_ms: timerMs.default(1000),
       poll_timeout_ms: timerMs.default(500),
       split_brain_after_ms: timerMs.default(3000),

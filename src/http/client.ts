@@ -20,7 +20,16 @@ export class HttpTimeoutError extends Error {
 /** One request with a hard deadline covering connect, send and the whole answer. */
 export function httpCall(
   url: string,
-  opts: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs: number; signal?: AbortSignal; maxBodyBytes?: number },
+  opts: {
+    method?: string
+    headers?: Record<string, string>
+    body?: string
+    timeoutMs: number
+    signal?: AbortSignal
+    maxBodyBytes?: number
+    /** PEM CA certificate(s) an https:// server's certificate must chain to, instead of Node's bundled CAs */
+    ca?: string
+  },
 ): Promise<HttpResponse> {
   const u = new URL(url)
   const request = u.protocol === 'https:' ? httpsRequest : httpRequest
@@ -38,7 +47,10 @@ export function httpCall(
     }
     const headers: Record<string, string> = { ...opts.headers }
     if (opts.body !== undefined) headers['content-length'] = String(Buffer.byteLength(opts.body))
-    const req = request(u, { method: opts.method ?? 'GET', headers, agent: false }, (res) => {
+    // Certificates are always verified (rejectUnauthorized stays true): with a CA
+    // file, against it alone.
+    const tls = u.protocol === 'https:' && opts.ca !== undefined ? { ca: opts.ca } : {}
+    const req = request(u, { method: opts.method ?? 'GET', headers, agent: false, ...tls }, (res) => {
       const chunks: Buffer[] = []
       let size = 0
       res.on('data', (c: Buffer) => {

@@ -1,20 +1,33 @@
 import { fstatSync } from 'node:fs'
 import { pino, type Logger, type LevelWithSilent } from 'pino'
+import { redactUrl } from '../config/redact.js'
 
 export type { Logger }
 
-// Paths pino must never print, whatever object a caller logs.
+// Paths pino must never print whole, whatever object a caller logs. Secrets are
+// replaced; URLs (webhook, peer) are cut to scheme://host:port/… (their path and
+// query may hold a token), the same way everything else prints them.
+const SECRET_KEYS = ['secret', 'password', 'token', 'authorization', 'routingKey', 'adminPassword']
+const URL_KEYS = ['url', 'peer', 'webhook_url']
 export const REDACT_PATHS = [
-  'secret',
-  'password',
-  'token',
-  '*.secret',
-  '*.password',
-  '*.token',
+  ...SECRET_KEYS,
+  ...SECRET_KEYS.map((k) => `*.${k}`),
   'headers.authorization',
   'headers["webhook-signature"]',
   '*.headers.authorization',
+  '*.headers["webhook-signature"]',
+  ...URL_KEYS,
+  ...URL_KEYS.map((k) => `*.${k}`),
 ]
+
+/** What a redacted path is replaced with: a URL is shown as redactUrl() shows it, anything else is gone. */
+export function censor(value: unknown, path: string[]): unknown {
+  if (URL_KEYS.includes(path[path.length - 1] ?? '')) {
+    if (typeof value === 'string') return /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? redactUrl(value) : value
+    if (value === null || value === undefined || typeof value !== 'object') return value
+  }
+  return '[redacted]'
+}
 
 export interface LoggerOptions {
   level?: LevelWithSilent
@@ -92,7 +105,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const options = {
     level: opts.level ?? 'info',
     base,
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    redact: { paths: REDACT_PATHS, censor },
     timestamp: now ? () => `,"time":"${new Date(now()).toISOString()}"` : pino.stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
   }

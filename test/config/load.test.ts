@@ -197,7 +197,7 @@ t.test('sizes and durations in operator units', async (t) => {
 t.test('a secret file every user can read is refused, naming the file and the fix', async (t) => {
   const open = write('open.secret', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n', 0o644)
   const problems = await problemsOf(() => buildConfig({ webhooks: [{ name: 'ops', url: 'https://x.test/', secret_file: open }] }, null))
-  t.same(problems, [`webhooks[0].secret_file: ${open} is readable by every user (mode 0644): chmod 0640 ${open} (owner root, group ha-agent)`])
+  t.same(problems, [`webhooks[0].secret_file: ${open} is readable by every user (mode 0644): chmod 0640 ${open}; chown root:ha-agent ${open}`])
   const writable = write('writable.pass', 'pw\n', 0o602)
   t.match(await problemsOf(() => buildConfig({ checks: { postgres: { url: 'postgres://m@h/db', password_file: writable } } }, null)), [/checks\.postgres\.password_file: .* is writable by every user \(mode 0602\)/])
   const tight = write('tight.secret', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n', 0o600)
@@ -210,4 +210,89 @@ t.test('`check` loads only the checks\' secrets: a webhook secret it cannot read
   const config = buildConfig(doc, null, { purpose: 'check' })
   t.equal(config.checks.postgres!.password, 'monitor-pw')
   t.equal(config.webhooks[0]!.secret, undefined)
+})
+
+const TOKEN = 'f00dfeedf00dfeedf00dfeedf00dfeed'
+
+t.test('an API others can reach needs a token, or the operator saying so', async (t) => {
+  const tokenFile = write('cluster.token', TOKEN + '\n')
+  const wide = { api: { listen: '0.0.0.0:9471' } }
+  t.match(await problemsOf(() => buildConfig(wide, null)), [/^api\.listen: 0\.0\.0\.0:9471 is reachable from other hosts and no token guards the API: set cluster\.token_file \(or api\.token_file\), listen on 127\.0\.0\.1, or set api\.allow_unauthenticated: true$/])
+  t.match(await problemsOf(() => buildConfig({ api: { listen: '10.0.1.11:9471' } }, null)), [/^api\.listen: /], 'a LAN address too')
+  t.equal(buildConfig({ ...wide, cluster: { token_file: tokenFile } }, null).cluster.token, TOKEN, 'cluster.token_file guards it')
+  t.equal(buildConfig({ api: { listen: '0.0.0.0:9471', token_file: tokenFile } }, null).api.token, TOKEN, 'api.token_file guards it')
+  t.ok(buildConfig(wide, null, { env: { HA_AGENT_CLUSTER_TOKEN: TOKEN } }), 'a token from the environment counts')
+  t.ok(buildConfig({ api: { listen: '0.0.0.0:9471', allow_unauthenticated: true } }, null), 'the operator said so')
+  for (const listen of ['127.0.0.1:9471', '127.1.2.3:9471', '[::1]:9471', 'localhost:9471']) t.ok(buildConfig({ api: { listen } }, null), `${listen} is loopback`)
+  t.ok(buildConfig({ api: { listen: null } }, null), 'no API, no rule')
+  t.ok(buildConfig(wide, null, { purpose: 'check' }), '`check` listens on nothing and reads no token: no rule')
+  t.match(await problemsOf(() => buildConfig({ api: { listen: '127.0.0.1:9471', allow_unauthenticated: true }, cluster: { token_file: tokenFile } }, null)), [/^api\.allow_unauthenticated: a token is configured/])
+})
+
+t.test('tokens: long enough, one printable word', async (t) => {
+  t.match(await problemsOf(() => buildConfig({ cluster: { token_file: write('short.token', 'abc\n') } }, null)), [/^cluster\.token_file: the token is 3 characters: use at least 16/])
+  t.match(await problemsOf(() => buildConfig({ api: { token_file: write('spaced.token', 'abcdefgh ijklmnopq\n') } }, null)), [/^api\.token_file: the token must be one word of printable ASCII/])
+  t.match(await problemsOf(() => buildConfig({}, null, { env: { HA_AGENT_API_TOKEN: 'short' } })), [/^api\.token_file: the token is 5 characters/], 'from the environment too')
+})
+
+t.test('every secret *_file is refused when others can read it', async (t) => {
+  const open = write('open.any', TOKEN + '\n', 0o644)
+  const cases: Array<[string, Record<string, unknown>]> = [
+    ['webhooks[0].secret_file', { webhooks: [{ name: 'ops', url: 'https://x.test/', secret_file: open }] }],
+    ['webhooks[0].routing_key_file', { webhooks: [{ name: 'pd', url: 'https://x.test/', format: 'pagerduty', routing_key_file: open }] }],
+    ['checks.postgres.password_file', { checks: { postgres: { url: 'postgres://m@h/db', password_file: open } } }],
+    ['checks.pgbouncer.admin.password_file', { checks: { pgbouncer: { targets: ['127.0.0.1:6432'], admin: { user: 'm', password_file: open } } } }],
+    ['cluster.token_file', { cluster: { token_file: open } }],
+    ['api.token_file', { api: { token_file: open } }],
+    ['api.tls.key_file', { api: { tls: { cert_file: '/nonexistent.crt', key_file: open } } }],
+  ]
+  for (const [key, doc] of cases) {
+    const problems = await problemsOf(() => buildConfig(doc, null))
+    t.ok(problems.includes(`${key}: ${open} is readable by every user (mode 0644): chmod 0640 ${open}; chown root:ha-agent ${open}`), `${key} refused: ${problems.join(' | ')}`)
+  }
+})
+
+t.test("a secret file owned by another user is refused (that user can read or swap it)", { skip: process.getuid?.() !== 0 && 'needs root to chown' }, async (t) => {
+  const theirs = write('theirs.token', TOKEN + '\n', 0o600)
+  const { chownSync } = await import('node:fs')
+  chownSync(theirs, 4242, 0)
+  t.match(await problemsOf(() => buildConfig({ cluster: { token_file: theirs } }, null)), [/^cluster\.token_file: .* belongs to user 4242, neither root nor this process's user \(0\): chmod 0640 .*; chown root:ha-agent/])
+})
+
+t.test('cluster.ca_file and api.tls: PEM checked at load, kept out of the printed config', async (t) => {
+  const { makeTestPki } = await import('../fixtures/tls.js')
+  const pki = makeTestPki(t)
+  const config = buildConfig(
+    { api: { listen: '127.0.0.1:9471', tls: { cert_file: pki.serverCert, key_file: pki.serverKey } }, peers: ['https://127.0.0.1:9472'], cluster: { ca_file: pki.caCert } },
+    null,
+  )
+  t.equal(config.cluster.ca, pki.pem.ca)
+  t.equal(config.api.tls!.key, pki.pem.key.trim())
+  t.equal(config.api.tls!.cert, pki.pem.cert)
+  const printed = JSON.stringify(redactedConfig(config))
+  t.notMatch(printed, /BEGIN/, 'no PEM in the printed config')
+  t.match(printed, pki.caCert, 'the file names are')
+  t.match(await problemsOf(() => buildConfig({ cluster: { ca_file: pki.serverKey } }, null)), [/^cluster\.ca_file: .* holds no PEM certificate/])
+  t.match(await problemsOf(() => buildConfig({ api: { tls: { cert_file: pki.serverCert, key_file: write('not-a-key', 'nope\n', 0o600) } } }, null)), [/^api\.tls\.key_file: .* holds no PEM private key/])
+  t.match(await problemsOf(() => buildConfig({ cluster: { ca_file: join(dir, 'missing.crt') } }, null)), [/^cluster\.ca_file: cannot read .*ENOENT/])
+})
+
+t.test('redactedConfig: webhook and peer URLs as scheme://host:port/…, every PostgreSQL password masked', async (t) => {
+  const config = buildConfig(
+    {
+      checks: { postgres: { url: 'postgresql://monitor:hunter2@10.0.0.5:5432/postgres?sslmode=require&password=pw2&sslpassword=pw3' } },
+      webhooks: [
+        { name: 'slack', format: 'slack', url: 'https://hooks.slack.com/services/T000/B000/sl4cksecret' },
+        { name: 'ops', url: 'https://ops.example.org/ha?token=tok3n' },
+      ],
+      peers: ['http://scraper:pw4@10.0.1.21:9471/peer-s3cr3t/', 'http://10.0.1.22:9471'],
+    },
+    null,
+  )
+  const plain = redactedConfig(config) as any
+  const text = JSON.stringify(plain)
+  for (const secret of ['hunter2', 'pw2', 'pw3', 'pw4', 'sl4cksecret', 'tok3n', 'peer-s3cr3t', 'scraper']) t.notMatch(text, secret, `${secret} not printed`)
+  t.equal(plain.checks.postgres.url, 'postgresql://monitor:***@10.0.0.5:5432/postgres?sslmode=require&password=***&sslpassword=***')
+  t.same(plain.webhooks.map((w: any) => w.url), ['https://hooks.slack.com:443/…', 'https://ops.example.org:443/…'])
+  t.same(plain.peers, ['http://10.0.1.21:9471/…', 'http://10.0.1.22:9471'])
 })

@@ -24,7 +24,7 @@ t.test('with notify scripts', async (t) => {
     t.ok(detectedMs < 10_000, `reported after ${detectedMs} ms`)
     t.match(report.body.data, { node: 'haproxy1', instance: 'VI_1', peers: ['haproxy2'], dedup_key: 'split_brain/VI_1/haproxy1,haproxy2' })
     t.match((await status(lab, 2)).split_brain, [{ instance: 'VI_1', peers: ['haproxy1'] }], 'node 2 shows it too')
-    const metrics = await lab.exec(1, ['curl', '-s', `http://${lab.net}.11:9471/metrics`])
+    const metrics = await lab.exec(1, ['sh', '-c', `curl -s -H "Authorization: Bearer $(cat ${lab.dir}/cluster.token)" http://${lab.net}.11:9471/metrics`])
     t.match(metrics, /ha_agent_split_brain\{vrrp_instance="VI_1"\} 1/)
     await lab.exec(2, ['iptables', '-D', 'INPUT', '-p', '112', '-j', 'DROP'])
     await lab.waitForHolder('1')

@@ -127,7 +127,8 @@ t.test('clean room: install on Debian 13, provision, check, upgrade, purge', asy
     HA_PGBOUNCER_IP: '192.168.1.5', HA_IFACE: 'enp0s8', HA_DEB: '/tmp/debs',
   })
   t.match(provision, /systemd is not running here; services not started/)
-  t.match(inRoot('id -nG ha-agent'), /haproxy/, 'ha-agent is in the haproxy group (admin socket)')
+  t.notMatch(inRoot('id -nG ha-agent'), /haproxy/, 'ha-agent is not in the haproxy group: HAProxy gives it a socket of its own')
+  t.match(inRoot('stat -c "%U:%G %a" /etc/ha-agent/cluster.token'), /root:ha-agent 640/, 'the API token, readable by the service only')
   t.match(inRoot('ha-agent config check'), /node: haproxy1/)
   t.match(inRoot('cat /etc/keepalived/keepalived.conf'), /priority 250/)
 
@@ -138,7 +139,7 @@ t.test('clean room: install on Debian 13, provision, check, upgrade, purge', asy
   const [json, exit] = check.trim().split('\n').slice(-2)
   const verdict = JSON.parse(json!)
   t.equal(exit, 'exit=1', 'unhealthy: no PgBouncer is reachable from the clean room')
-  t.match(verdict.checks[0], { name: 'haproxy', status: 'fail', detail: 'backend pgbouncers: 0/3 servers UP, need 1' }, 'answered by the real HAProxy over its admin socket, as the ha-agent user')
+  t.match(verdict.checks[0], { name: 'haproxy', status: 'fail', detail: 'backend pgbouncers: 0/3 servers UP, need 1' }, 'answered by the real HAProxy over its level-user socket, as the ha-agent user')
 
   // Upgrade: a rebuilt package with a changed conffile keeps the admin's config and the outbox.
   const changedConf = join(mkdtempSync(join(tmpdir(), 'ha-agent-conf-')), 'config.yaml')

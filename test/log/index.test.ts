@@ -87,3 +87,27 @@ t.test('isJournalStream: JOURNAL_STREAM names this very fd, by device and inode'
   t.equal(isJournalStream('garbage', a), false)
   t.equal(isJournalStream(value, 987654), false, 'a closed fd')
 })
+
+t.test('URLs are logged as scheme://host:port/…, secrets not at all, whatever object carries them', async (t) => {
+  const { writes, destination } = capture()
+  createLogger({ destination, now: () => NOW }).warn(
+    {
+      peer: 'http://scraper:hunter2@10.0.1.21:9471/s3cr3t-path?token=tok3n',
+      url: 'https://hooks.slack.com/services/T000/B000/sl4ck',
+      webhook: { name: 'ops', url: 'https://x.test/h?token=tok3n', secret: 'whsec_k3y', routingKey: 'rk3y' },
+      req: { method: 'GET', url: '/master?instance=VI_1' },
+      token: 'tok3n',
+      cluster: { token: 'tok3n' },
+      headers: { 'webhook-signature': 'v1,s1g' },
+    },
+    'peer unreachable',
+  )
+  const line = writes.join('')
+  for (const secret of ['hunter2', 'scraper', 's3cr3t', 'tok3n', 'sl4ck', 'whsec_k3y', 'rk3y', 's1g']) t.notMatch(line, secret, `${secret} not logged`)
+  const o = JSON.parse(line)
+  t.equal(o.peer, 'http://10.0.1.21:9471/…')
+  t.equal(o.url, 'https://hooks.slack.com:443/…')
+  t.equal(o.webhook.url, 'https://x.test:443/…')
+  t.equal(o.req.url, '/master?instance=VI_1', 'a request path (not a URL with a scheme) is kept')
+  t.equal(o.token, '[redacted]')
+})

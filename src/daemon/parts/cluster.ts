@@ -18,6 +18,7 @@ export function clusterPart(ctx: DaemonContext): Part {
         localInstances: () => readInstances(ctx.config().state_dir),
         emit: (e) => void ctx.emit(e),
         token: () => ctx.config().cluster.token,
+        ca: () => ctx.config().cluster.ca,
         onPeers: (peers, splitBrain) => {
           ctx.state.peers = peers
           ctx.state.splitBrain = splitBrain
