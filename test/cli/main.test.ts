@@ -23,7 +23,7 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 t.test('--help lists every command and exit code; no command is a usage error', async (t) => {
   const help = await run(['--help'])
   t.equal(help.code, 0)
-  for (const word of ['run', 'check', 'notify', 'status', 'config check', 'webhook test']) t.match(help.stdout, word)
+  for (const word of ['run', 'check', 'notify', 'status', 'config check', 'webhook test', 'webhook dead [--name NAME] [--json]', 'webhook replay [--name NAME] [ID...]']) t.match(help.stdout, word)
   for (const [code] of EXIT_CODES) t.match(help.stdout, code)
   const bare = await run([])
   t.equal(bare.code, 2)
