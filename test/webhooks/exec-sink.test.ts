@@ -143,7 +143,7 @@ t.test('a hook that hangs is killed at its timeout, with its children', async (t
   const started = performance.now()
   t.same(await deliver(hook([s.path], { timeout_ms: 300 })), { result: 'retry', detail: 'killed after 300 ms' })
   const took = performance.now() - started
-  t.ok(took >= 290 && took < 1500, `returned after ${took.toFixed(0)} ms`)
+  t.ok(took >= 290 && took < 5000, `returned after ${took.toFixed(0)} ms`)
   const [self, child] = ['self', 'child'].map((f) => Number(readFileSync(join(s.out, f), 'utf8')))
   await until('hook and its child gone', () => !alive(self!) && !alive(child!))
   t.pass('the script and its background child are gone')
@@ -153,7 +153,7 @@ t.test('a hook that hangs is killed at its timeout, with its children', async (t
   const t0 = performance.now()
   t.same(await deliver(hook([stubborn.path], { timeout_ms: 200 }), transition, { killGraceMs: 300 }), { result: 'retry', detail: 'killed after 200 ms' })
   const took2 = performance.now() - t0
-  t.ok(took2 >= 480 && took2 < 2000, `SIGKILL after timeout + grace: ${took2.toFixed(0)} ms`)
+  t.ok(took2 >= 480 && took2 < 6000, `SIGKILL after timeout + grace: ${took2.toFixed(0)} ms`)
   const stubbornChild = Number(readFileSync(join(stubborn.out, 'child'), 'utf8'))
   await until('child gone', () => !alive(stubbornChild))
   t.pass('its child too')
@@ -219,6 +219,7 @@ t.test('the retry detail is what the lane reports and keeps', async (t) => {
   const ev = await openOutbox({ stateDir, webhooks: config.webhooks }).append({ type: 'agent.test', data: { node: 'n', state: 'test' } })
   const d = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger })
   t.teardown(() => d.stop())
-  t.match(await d.waitFor(ev.id, 1500), [{ webhook: 'h', result: 'pending', detail: 'exit 4: pooler down' }])
+  await until('a failed run', () => d.stats().webhooks[0]!.lastResult === 'retry', 15_000)
   t.match(d.stats().webhooks, [{ name: 'h', pending: 1, lastResult: 'retry', lastError: 'exit 4: pooler down' }])
+  t.match(await d.waitFor(ev.id, 100), [{ webhook: 'h', result: 'pending', detail: 'exit 4: pooler down' }])
 })
