@@ -171,6 +171,8 @@ export function createExecSink(webhook: ExecWebhookConfig, opts: ExecSinkOptions
         })
         child.on('exit', (code, sig) => {
           exit = { code, signal: sig }
+          // No signal to this group id after this one: once its last member is gone, the id may be reused.
+          for (const t of timers.splice(0)) clearTimeout(t)
           // The hook is over: whatever it left in its group goes too, so the next event's hook runs alone.
           killGroup(child.pid, 'SIGKILL')
           // Read what is still in the pipes, unless something that escaped the group holds them open.
