@@ -23,7 +23,9 @@ async function loadCommand(words: string[]): Promise<{ command: Command; used: n
       throw new UsageError(`unknown command "config ${words[1] ?? ''}" (did you mean "config check"?)`)
     case 'webhook':
       if (words[1] === 'test') return { command: (await import('./commands/webhook-test.js')).webhookTest, used: 2 }
-      throw new UsageError(`unknown command "webhook ${words[1] ?? ''}" (did you mean "webhook test"?)`)
+      if (words[1] === 'dead') return { command: (await import('./commands/webhook-dead.js')).webhookDead, used: 2 }
+      if (words[1] === 'replay') return { command: (await import('./commands/webhook-replay.js')).webhookReplay, used: 2 }
+      throw new UsageError(`unknown command "webhook ${words[1] ?? ''}" (webhook test, webhook dead or webhook replay)`)
     default:
       return undefined
   }

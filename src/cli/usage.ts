@@ -54,6 +54,21 @@ export const COMMANDS: CommandHelp[] = [
     summary: 'queue an agent.test event to one or all webhooks and wait up to 10 s for delivery',
     options: [['--name NAME', 'only this webhook']],
   },
+  {
+    name: 'webhook dead',
+    synopsis: 'webhook dead [--name NAME] [--json]',
+    summary: 'list dead letters (events given up on): webhook, id, type, age, when it died, attempts, last error',
+    options: [
+      ['--name NAME', 'only this webhook'],
+      ['--json', 'print JSON'],
+    ],
+  },
+  {
+    name: 'webhook replay',
+    synopsis: 'webhook replay [--name NAME] [ID...]',
+    summary: 'put dead letters back in their queue (all, or those IDs), in their original order, with their webhook-id; max_age starts again',
+    options: [['--name NAME', 'only this webhook\'s dead letters']],
+  },
 ]
 
 export const EXIT_CODES: Array<[string, string]> = [

@@ -7,6 +7,8 @@ export {
   DEFAULT_CONFIG_PATH,
   type AgentConfig,
   type WebhookConfig,
+  type HttpWebhookConfig,
+  type ExecWebhookConfig,
   type PostgresCheckConfig,
   type PgbouncerCheckConfig,
   type ClusterConfig,
@@ -17,5 +19,6 @@ export {
 export { redactedConfig, redactUrl, urlLabel, maskPostgresUrl } from './redact.js'
 export { parseDuration, parseBytes } from './units.js'
 export { readConfigDocument } from './load.js'
+export { secretProblem, secretKey, SECRET_PREFIX, MAKE_SECRET } from './webhook-secret.js'
 export type { RawConfig } from './schema.js'
 export { splitHostPort } from './host-port.js'

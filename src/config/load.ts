@@ -7,16 +7,22 @@ import type { z } from 'zod'
 import { ConfigError, describeSystemError, type ConfigProblem } from '../errors/index.js'
 import { splitHostPort } from './host-port.js'
 import { configSchema, type ParsedConfig } from './schema.js'
+import { MAKE_SECRET, secretProblem } from './webhook-secret.js'
 
 export { DEFAULT_CONFIG_PATH, resolveConfigPath } from './peek.js'
 
 type Webhook = ParsedConfig['webhooks'][number]
-export type WebhookConfig = Webhook & {
-  /** HMAC secret (non-enumerable: never logged or printed) */
-  readonly secret?: string
+type WebhookCommon = Omit<Webhook, 'url' | 'format' | 'command'> & {
+  /** Standard Webhooks secrets, `whsec_<base64>`, one signature each (non-enumerable: never logged or printed) */
+  readonly secrets?: readonly string[]
   /** PagerDuty routing key (non-enumerable) */
   readonly routingKey?: string
 }
+/** A webhook that POSTs to a receiver. */
+export type HttpWebhookConfig = WebhookCommon & { format: Exclude<Webhook['format'], 'exec'>; url: string; command?: undefined }
+/** A local command run for each event (format exec). */
+export type ExecWebhookConfig = WebhookCommon & { format: 'exec'; command: readonly string[]; url?: undefined }
+export type WebhookConfig = HttpWebhookConfig | ExecWebhookConfig
 type Checks = ParsedConfig['checks']
 export type PostgresCheckConfig = NonNullable<Checks['postgres']> & { readonly password?: string }
 export type PgbouncerCheckConfig = NonNullable<Checks['pgbouncer']> & { readonly adminPassword?: string }
@@ -171,7 +177,59 @@ export function isLoopbackHost(host: string): boolean {
   return new URL(`http://[${h}]/`).hostname === '[::1]'
 }
 
-function hideSecret<T extends object>(obj: T, key: string, value: string | undefined): void {
+/**
+ * A webhook's Standard Webhooks secrets: from each file of `secret_file` (a
+ * path or a list), else from the environment (several separated by spaces).
+ * Each must be `whsec_` + base64; a problem names the file or the variable and
+ * how to make a good one, never the secret itself.
+ */
+function readWebhookSecrets(
+  files: string | readonly string[] | undefined,
+  keyPath: string,
+  envName: string,
+  env: Record<string, string | undefined>,
+  problems: ConfigProblem[],
+): string[] | undefined {
+  const found: string[] = []
+  if (files !== undefined) {
+    const list = typeof files === 'string' ? [files] : files
+    list.forEach((file, j) => {
+      const path = typeof files === 'string' ? keyPath : `${keyPath}[${j}]`
+      const value = readSecret(file, path, envName, {}, problems)
+      if (!value) return
+      const why = secretProblem(value)
+      if (why) problems.push({ path, message: `${file} ${why}: it must hold a Standard Webhooks secret, whsec_ + base64 of 24 to 64 random bytes; make one with ${MAKE_SECRET} > ${file}` })
+      else found.push(value)
+    })
+  } else {
+    const values = env[envName]?.split(/\s+/).filter(Boolean) ?? []
+    values.forEach((value, j) => {
+      const why = secretProblem(value)
+      const which = values.length > 1 ? `secret ${j + 1} of $${envName}` : `$${envName}`
+      if (why) problems.push({ path: keyPath, message: `${which} ${why}: it must be a Standard Webhooks secret, whsec_ + base64 of 24 to 64 random bytes; make one with ${MAKE_SECRET}` })
+      else found.push(value)
+    })
+  }
+  return found.length ? found : undefined
+}
+
+/**
+ * A hook program anyone can rewrite runs their code as the daemon's user: refused,
+ * as a world-readable secret is. A program not installed yet is fine (the hook
+ * is retried until it is, within max_age).
+ */
+function commandProblem(program: string): string | undefined {
+  let mode: number
+  try {
+    mode = statSync(program).mode
+  } catch {
+    return undefined
+  }
+  if (mode & 0o002) return `${program} is writable by every user (mode ${(mode & 0o7777).toString(8).padStart(4, '0')}): chmod o-w ${program}`
+  return undefined
+}
+
+function hideSecret<T extends object>(obj: T, key: string, value: string | readonly string[] | undefined): void {
   if (value === undefined) return
   Object.defineProperty(obj, key, { value, enumerable: false, writable: false, configurable: false })
 }
@@ -202,7 +260,11 @@ export function buildConfig(doc: unknown, configPath: string | null, opts: LoadO
     if (seen.has(w.name)) problems.push({ path: `webhooks[${i}].name`, message: `duplicate webhook name "${w.name}"` })
     seen.add(w.name)
     if (!allSecrets) return
-    hideSecret(w, 'secret', readSecret(w.secret_file, `webhooks[${i}].secret_file`, envNameFor(w.name, 'SECRET'), env, problems))
+    if (w.format === 'exec' && w.command) {
+      const problem = commandProblem(w.command[0]!)
+      if (problem) problems.push({ path: `webhooks[${i}].command`, message: problem })
+    }
+    if (w.format !== 'exec') hideSecret(w, 'secrets', readWebhookSecrets(w.secret_file, `webhooks[${i}].secret_file`, envNameFor(w.name, 'SECRET'), env, problems))
     hideSecret(
       w,
       'routingKey',

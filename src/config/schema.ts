@@ -92,19 +92,44 @@ const systemCheck = z.strictObject({
 
 const DAY = 86_400_000
 
-const webhook = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, _ . -').max(100, 'at most 100 characters'),
-  url: z.url({ protocol: /^https?$/ }),
-  format: z.enum(['standard', 'slack', 'pagerduty', 'alertmanager']).default('standard'),
-  secret_file: z.string().min(1).optional(),
-  timeout_ms: timerMs.default(5000),
-  /** retried until then, then dead-lettered */
-  max_age: duration(365 * DAY, '365d').default(DAY),
-  /** event types to send; all when omitted */
-  events: z.array(z.string().min(1)).optional(),
-  /** PagerDuty Events v2 routing key file (format pagerduty) */
-  routing_key_file: z.string().min(1).optional(),
-})
+/** A local command as argv (no shell): argv[0] an absolute path. */
+const command = z
+  .array(z.string().refine((s) => !s.includes('\0'), 'must not contain a NUL byte'))
+  .min(1, 'needs at least the program, e.g. ["/usr/local/bin/on-failover"]')
+  .refine((argv) => argv.length === 0 || argv[0]!.startsWith('/'), {
+    message: 'argv[0] must be an absolute path (no shell and no PATH lookup), e.g. ["/usr/local/bin/on-failover", "--quiet"]',
+  })
+
+const webhook = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, _ . -').max(100, 'at most 100 characters'),
+    /** every format but exec */
+    url: z.url({ protocol: /^https?$/ }).optional(),
+    format: z.enum(['standard', 'slack', 'pagerduty', 'alertmanager', 'exec']).default('standard'),
+    /** whsec_<base64> secret(s); several sign each request once per secret (key rotation) */
+    secret_file: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+    /** format exec: the command run for each event (argv, no shell) */
+    command: command.optional(),
+    timeout_ms: timerMs.default(5000),
+    /** retried until then, then dead-lettered */
+    max_age: duration(365 * DAY, '365d').default(DAY),
+    /** event types to send; all when omitted */
+    events: z.array(z.string().min(1)).optional(),
+    /** PagerDuty Events v2 routing key file (format pagerduty) */
+    routing_key_file: z.string().min(1).optional(),
+  })
+  .superRefine((w, ctx) => {
+    const issue = (key: string, message: string) => ctx.addIssue({ code: 'custom', path: [key], message })
+    if (w.format === 'exec') {
+      if (!w.command) issue('command', 'required for format exec: the program and its arguments, e.g. ["/usr/local/bin/on-failover", "--quiet"]')
+      if (w.url !== undefined) issue('url', 'not used by format exec (it runs `command`)')
+      if (w.secret_file !== undefined) issue('secret_file', 'not used by format exec (nothing is signed)')
+      if (w.routing_key_file !== undefined) issue('routing_key_file', 'only for format pagerduty')
+    } else {
+      if (w.url === undefined) issue('url', `required for format ${w.format}`)
+      if (w.command !== undefined) issue('command', 'only for format exec')
+    }
+  })
 
 export const configSchema = z.strictObject({
   node: z.string().min(1).optional(),

@@ -3,12 +3,12 @@
 // event's original file, renamed, so replaying it keeps its bytes, its owner and
 // its webhook-id; a replayed event sorts by its id, so it goes out in its
 // original order, before anything queued after it.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs'
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { describeSystemError, StorageError } from '../errors/index.js'
-import { createFile, fsyncDir } from '../fs/atomic.js'
+import { createFile, fsyncDir, writeFileAtomic } from '../fs/atomic.js'
 import { eventIdTime } from './ids.js'
-import { deadDir, deadRoot, queueDir, webhookOfDir } from './layout.js'
+import { deadDir, deadRoot, queueDir, queueRoot, REPLAYED_SUFFIX, webhookOfDir } from './layout.js'
 import type { DeadLetterMeta } from './queue.js'
 
 export interface DeadLetter {
@@ -42,24 +42,38 @@ function typeOf(path: string): string | null {
   }
 }
 
-/** Every dead letter (of one webhook, or all), oldest event first. */
-export function listDeadLetters(stateDir: string, webhook?: string): DeadLetter[] {
-  let dirs: string[]
+function readDir(dir: string): string[] {
   try {
-    dirs = webhook ? [deadDir(stateDir, webhook)] : readdirSync(deadRoot(stateDir)).map((d) => join(deadRoot(stateDir), d))
-  } catch {
-    return []
+    return readdirSync(dir)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+    // "no dead letters" would be a lie when we cannot look (run as a user who cannot read state_dir).
+    throw new StorageError(`cannot read the dead letters in ${dir}: ${describeSystemError(err)}`, { cause: err })
   }
+}
+
+/** The webhooks that have a dead-letter directory (configured or not any more). */
+export function deadLetterWebhooks(stateDir: string): string[] {
+  return readDir(deadRoot(stateDir))
+    .filter((d) => {
+      try {
+        return statSync(join(deadRoot(stateDir), d)).isDirectory()
+      } catch {
+        return false
+      }
+    })
+    .map(webhookOfDir)
+    .sort()
+}
+
+/** Every dead letter (of one webhook, or all), oldest event first. Throws StorageError when it cannot look. */
+export function listDeadLetters(stateDir: string, webhook?: string): DeadLetter[] {
+  const webhooks = webhook !== undefined ? [webhook] : deadLetterWebhooks(stateDir)
   const out: DeadLetter[] = []
-  for (const dir of dirs) {
-    let names: string[]
-    try {
-      names = readdirSync(dir).filter((n) => n.endsWith('.json'))
-    } catch {
-      continue
-    }
-    const name = webhook ?? webhookOfDir(dir.slice(dir.lastIndexOf('/') + 1))
-    for (const file of names) {
+  for (const name of webhooks) {
+    const dir = deadDir(stateDir, name)
+    for (const file of readDir(dir)) {
+      if (!file.endsWith('.json')) continue
       const id = file.slice(0, -'.json'.length)
       const meta = readMeta(dir, id)
       let legacy: { reason?: string; dead_at?: string } = {}
@@ -70,12 +84,19 @@ export function listDeadLetters(stateDir: string, webhook?: string): DeadLetter[
           /* not JSON: an unreadable record kept as it was */
         }
       }
-      const happened = eventIdTime(id)
+      let happened = eventIdTime(id)
+      if (!Number.isFinite(happened)) {
+        try {
+          happened = statSync(join(dir, file)).mtimeMs
+        } catch {
+          continue // replayed (or pruned) while we looked
+        }
+      }
       out.push({
         webhook: name,
         id,
         type: meta.type ?? typeOf(join(dir, file)),
-        happened_at: Number.isFinite(happened) ? happened : statSync(join(dir, file)).mtimeMs,
+        happened_at: happened,
         dead_at: meta.dead_at ?? legacy.dead_at ?? null,
         reason: meta.reason ?? legacy.reason ?? 'unknown',
         attempts: meta.attempts ?? null,
@@ -86,19 +107,47 @@ export function listDeadLetters(stateDir: string, webhook?: string): DeadLetter[
 }
 
 /**
- * Puts dead letters back in their queue (all of the webhook's, or those `ids`).
- * Returns what was replayed. A legacy (0.1.0) dead letter is unwrapped to its event.
+ * Files made by a replay belong to whoever owns the queue (the daemon's user),
+ * also when root replays: the daemon must read them, and it removes them.
  */
-export function replayDeadLetters(stateDir: string, webhook: string, ids?: readonly string[]): string[] {
+function giveToQueueOwner(path: string, queue: string): void {
+  if (process.getuid?.() !== 0) return
+  try {
+    const { uid, gid } = statSync(queue)
+    chownSync(path, uid, gid)
+  } catch {
+    /* best effort: the file is readable by everyone anyway */
+  }
+}
+
+/**
+ * Puts dead letters back in their queue (all of the webhook's, or those `ids`),
+ * each with a note of when (its max_age starts again from the replay; it died
+ * of old age otherwise). Returns the ids replayed, oldest first; an id that is
+ * not (or no longer) a dead letter is skipped. A legacy (0.1.0) dead letter is
+ * unwrapped to its event. Throws StorageError when a file cannot be moved.
+ */
+export function replayDeadLetters(stateDir: string, webhook: string, ids?: readonly string[], now = Date.now()): string[] {
   const from = deadDir(stateDir, webhook)
   const to = queueDir(stateDir, webhook)
-  const wanted = ids ?? listDeadLetters(stateDir, webhook).map((d) => d.id)
+  const wanted = [...(ids ?? listDeadLetters(stateDir, webhook).map((d) => d.id))].sort()
   const done: string[] = []
-  mkdirSync(to, { recursive: true, mode: 0o750 })
+  if (!existsSync(to)) {
+    try {
+      mkdirSync(to, { recursive: true, mode: 0o750 })
+      giveToQueueOwner(to, queueRoot(stateDir))
+    } catch (err) {
+      throw new StorageError(`cannot create the queue ${to}: ${describeSystemError(err)}`, { cause: err })
+    }
+  }
   for (const id of wanted) {
     const src = join(from, `${id}.json`)
     if (!existsSync(src)) continue
+    const note = join(to, id + REPLAYED_SUFFIX)
     try {
+      // The note first: the deliverer never sees the event without it.
+      writeFileAtomic(note, JSON.stringify({ replayed_at: new Date(now).toISOString() }), { fsync: true, mode: 0o644 })
+      giveToQueueOwner(note, to)
       const text = readFileSync(src, 'utf8')
       let legacyEvent: unknown
       try {
@@ -108,13 +157,20 @@ export function replayDeadLetters(stateDir: string, webhook: string, ids?: reado
         /* replay as it is: the deliverer dead-letters it again, with the reason */
       }
       if (legacyEvent) {
-        // Legacy files were written by the daemon, so rewriting keeps a readable owner.
         const tmp = `${src}.replay.tmp`
         createFile(tmp, JSON.stringify(legacyEvent), { fsync: true })
+        const { uid, gid } = statSync(src)
+        if (process.getuid?.() === 0) chownSync(tmp, uid, gid)
         renameSync(tmp, join(to, `${id}.json`))
         unlinkSync(src)
       } else {
-        renameSync(src, join(to, `${id}.json`))
+        try {
+          renameSync(src, join(to, `${id}.json`))
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+          // replayed by someone else a moment ago
+          continue
+        }
       }
       try {
         unlinkSync(join(from, `${id}.meta`))
@@ -123,10 +179,14 @@ export function replayDeadLetters(stateDir: string, webhook: string, ids?: reado
       }
       done.push(id)
     } catch (err) {
+      try {
+        if (!existsSync(join(to, `${id}.json`))) unlinkSync(note)
+      } catch {
+        /* best effort */
+      }
       throw new StorageError(`cannot replay ${id} of webhook ${webhook} into ${to}: ${describeSystemError(err)}`, { cause: err })
     }
   }
   if (done.length) fsyncDir(to)
   return done
 }
-

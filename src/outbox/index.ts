@@ -1,6 +1,6 @@
 export { openOutbox, spoolEvent, toEvent, wants, outboxFullReason, type Outbox, type OutboxTarget, type NewEvent } from './outbox.js'
 export { WebhookQueue, type Head, type RetryState, type DeadLetterMeta } from './queue.js'
-export { listDeadLetters, replayDeadLetters, type DeadLetter } from './dead.js'
+export { listDeadLetters, replayDeadLetters, deadLetterWebhooks, type DeadLetter } from './dead.js'
 export { pruneOutbox, measureOutbox, updateFullMarker, drainSpool, spooledCount, type OutboxUsage, type PruneResult, type DrainResult } from './maintenance.js'
 export { parseEventRecord } from './record.js'
 export { oldestEvents, type QueueWindow } from './reader.js'

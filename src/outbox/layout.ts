@@ -3,6 +3,7 @@
 //
 //   queue/<webhook>/<id>.json    pending for that webhook, oldest id first (a hard link per webhook)
 //   queue/<webhook>/.retry       the head's retry state (attempts, next attempt, last error)
+//   queue/<webhook>/<id>.replayed  a dead letter put back by `webhook replay`: when (its max_age counts from then)
 //   queue/.tmp/                  files being written
 //   queue/.full                  written by the daemon while outbox.max_bytes is reached: appends are refused
 //   ledger/<id>.json             every event recorded in the last LEDGER_KEEP_MS: a second copy of an id is refused
@@ -38,4 +39,6 @@ export const fullMarker = (stateDir: string) => join(stateDir, 'queue', '.full')
 export const spoolDir = (runtimeDir: string) => join(runtimeDir, 'spool')
 
 export const EVENT_FILE = /^(msg_[0-9a-f]{24})\.json$/
+/** beside a replayed event in its queue: {"replayed_at": ISO-8601} */
+export const REPLAYED_SUFFIX = '.replayed'
 export const isEventFile = (name: string) => name.endsWith('.json')

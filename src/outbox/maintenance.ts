@@ -9,7 +9,7 @@ import { rmSync } from 'node:fs'
 import { writeFileAtomic } from '../fs/atomic.js'
 import { StorageError } from '../errors/index.js'
 import { eventIdTime } from './ids.js'
-import { deadRoot, dirName, fullMarker, LEDGER_KEEP_MS, ledgerDir, queueRoot, spoolDir, tmpDir } from './layout.js'
+import { deadRoot, dirName, fullMarker, LEDGER_KEEP_MS, ledgerDir, queueRoot, REPLAYED_SUFFIX, spoolDir, tmpDir } from './layout.js'
 import type { Outbox } from './outbox.js'
 import { parseEventRecord } from './record.js'
 import type { AgentEvent } from '../events/index.js'
@@ -75,6 +75,19 @@ export async function pruneOutbox(stateDir: string, opts: { deadMaxAgeMs: number
     if (s && now - s.mtimeMs > STRAY_TMP_MS) {
       await unlink(path).catch(() => {})
       result.tmp++
+    }
+  }
+  // A replay note whose event left the queue (a crash between the two unlinks).
+  for (const q of await names(queueRoot(stateDir))) {
+    const dir = join(queueRoot(stateDir), q)
+    for (const n of await names(dir)) {
+      if (!n.endsWith(REPLAYED_SUFFIX)) continue
+      const event = join(dir, n.slice(0, -REPLAYED_SUFFIX.length) + '.json')
+      const s = await stat(join(dir, n)).catch(() => undefined)
+      if (s && now - s.mtimeMs > STRAY_TMP_MS && !(await stat(event).catch(() => undefined))) {
+        await unlink(join(dir, n)).catch(() => {})
+        result.tmp++
+      }
     }
   }
   // Atomic writes elsewhere under state_dir (VRRP state, retry state) leave *.tmp only on a crash.

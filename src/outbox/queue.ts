@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { describeSystemError, StorageError } from '../errors/index.js'
 import type { AgentEvent } from '../events/index.js'
 import { fsyncDir, writeFileAtomic } from '../fs/atomic.js'
-import { deadDir, EVENT_FILE, queueDir } from './layout.js'
+import { deadDir, EVENT_FILE, queueDir, REPLAYED_SUFFIX } from './layout.js'
 import { oldestEvents } from './reader.js'
 import { parseEventRecord } from './record.js'
 
@@ -23,7 +23,16 @@ export interface RetryState {
 }
 
 /** The oldest pending record: an event, or a file that is not one (dead-lettered as it is). */
-export type Head = { id: string; name: string; event: AgentEvent; invalid?: undefined } | { id: string; name: string; invalid: string; event?: undefined }
+export type Head =
+  | {
+      id: string
+      name: string
+      event: AgentEvent
+      invalid?: undefined
+      /** ms epoch an operator put it back from the dead letters (`webhook replay`): its max_age counts from then */
+      replayedAt?: number
+    }
+  | { id: string; name: string; invalid: string; event?: undefined; replayedAt?: undefined }
 
 /** What a dead letter's .meta file holds. */
 export interface DeadLetterMeta {
@@ -93,7 +102,26 @@ export class WebhookQueue {
       }
       if (!EVENT_FILE.test(name)) return { id, name, invalid: `not an event file name: ${name}` }
       const r = parseEventRecord(text, id)
-      return r.ok ? { id, name, event: r.event } : { id, name, invalid: r.reason }
+      if (!r.ok) return { id, name, invalid: r.reason }
+      const replayedAt = this.replayedAt(id)
+      return replayedAt !== undefined ? { id, name, event: r.event, replayedAt } : { id, name, event: r.event }
+    }
+  }
+
+  private replayedAt(id: string): number | undefined {
+    try {
+      const at = Date.parse((JSON.parse(readFileSync(join(this.dir, id + REPLAYED_SUFFIX), 'utf8')) as { replayed_at?: string }).replayed_at ?? '')
+      return Number.isFinite(at) ? at : undefined
+    } catch {
+      return undefined
+    }
+  }
+
+  private forgetReplay(head: Head): void {
+    try {
+      unlinkSync(join(this.dir, head.id + REPLAYED_SUFFIX))
+    } catch {
+      /* not a replay */
     }
   }
 
@@ -109,6 +137,7 @@ export class WebhookQueue {
     } catch {
       /* already gone */
     }
+    this.forgetReplay(head)
     this.advancePast(head.name)
     this.clearRetry()
   }
@@ -134,6 +163,7 @@ export class WebhookQueue {
       }
       throw new StorageError(`cannot move ${head.name} to ${this.deadDir}: ${describeSystemError(err)}`, { cause: err })
     }
+    this.forgetReplay(head)
     this.advancePast(head.name)
     this.clearRetry()
     return meta

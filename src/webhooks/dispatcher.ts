@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import type { WebhookConfig } from '../config/index.js'
 import type { AgentEvent } from '../events/index.js'
 import type { Logger } from '../log/index.js'
+import { createExecSink } from './exec-sink.js'
 import { createHttpSink } from './http-sink.js'
 import { Lane, type LaneResult } from './lane.js'
 import type { Outcome } from './retry.js'
@@ -48,6 +49,8 @@ export interface DispatcherOptions {
   onResult?: (webhook: string, result: Outcome, event: AgentEvent | undefined) => void
 }
 
+const sameSecrets = (a: readonly string[] | undefined, b: readonly string[] | undefined) => (a ?? []).join(' ') === (b ?? []).join(' ')
+
 /** how many recent results waitFor() can still see */
 const RECENT_LIMIT = 2000
 
@@ -69,7 +72,7 @@ export function startDispatcher(opts: DispatcherOptions): Dispatcher {
     opts.onResult?.(r.webhook, r.result, r.event)
     results.emit('result', r)
   }
-  const sinkFor = opts.sinkFor ?? ((w: WebhookConfig) => createHttpSink(w, now))
+  const sinkFor = opts.sinkFor ?? ((w: WebhookConfig) => (w.format === 'exec' ? createExecSink(w) : createHttpSink(w, now)))
   const newLane = (w: WebhookConfig) =>
     new Lane({
       stateDir: opts.stateDir,
@@ -88,7 +91,7 @@ export function startDispatcher(opts: DispatcherOptions): Dispatcher {
     for (const w of webhooks) {
       const old = lanes.get(w.name)
       // Secrets are non-enumerable (never logged), so JSON.stringify does not see them.
-      const same = old && JSON.stringify(old.webhook) === JSON.stringify(w) && old.webhook.secret === w.secret && old.webhook.routingKey === w.routingKey
+      const same = old && JSON.stringify(old.webhook) === JSON.stringify(w) && sameSecrets(old.webhook.secrets, w.secrets) && old.webhook.routingKey === w.routingKey
       if (old && same) next.set(w.name, old)
       else {
         const lane = newLane(w)

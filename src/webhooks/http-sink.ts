@@ -1,11 +1,11 @@
-import type { WebhookConfig } from '../config/index.js'
+import type { HttpWebhookConfig } from '../config/index.js'
 import { httpCall, HttpTimeoutError } from '../http/index.js'
 import { renderRequest } from './render.js'
 import { classifyStatus, parseRetryAfter } from './retry.js'
 import type { Sink } from './sink.js'
 
 /** POSTs each event, rendered for the webhook's format, with a hard deadline. */
-export function createHttpSink(webhook: WebhookConfig, now: () => number): Sink {
+export function createHttpSink(webhook: HttpWebhookConfig, now: () => number): Sink {
   return {
     async deliver(event, signal) {
       const req = renderRequest(event, webhook, now())

@@ -119,7 +119,8 @@ export class Lane {
         continue
       }
       const event = head.event
-      const expiresAt = Date.parse(event.timestamp) + this.webhook.max_age
+      // A dead letter an operator replayed gets a new max_age from the replay.
+      const expiresAt = Math.max(Date.parse(event.timestamp), head.replayedAt ?? 0) + this.webhook.max_age
       if (this.opts.now() > expiresAt) {
         if (!this.deadLetter(head, `not delivered within max_age (${retry.attempts} attempts; last: ${retry.lastError ?? 'none'})`, retry.attempts)) return
         continue

@@ -1,6 +1,6 @@
 // One event, four receivers' shapes (contract section 3).
 import { createHash, createHmac } from 'node:crypto'
-import type { WebhookConfig } from '../config/index.js'
+import { secretKey, type WebhookConfig } from '../config/index.js'
 import type { AgentEvent } from '../events/index.js'
 
 export interface RenderedRequest {
@@ -8,10 +8,23 @@ export interface RenderedRequest {
   body: string
 }
 
-/** Standard Webhooks: v1,<base64 HMAC-SHA256(key, "{id}.{timestamp}.{body}")>. */
+/**
+ * Standard Webhooks: v1,<base64 HMAC-SHA256(key, "{id}.{timestamp}.{body}")>,
+ * the key being the base64-decoded part of a `whsec_` secret (as the spec's
+ * verifier libraries decode it; the config refuses any other form).
+ */
 export function signStandard(secret: string, id: string, timestampSeconds: number, body: string): string {
-  const key = secret.startsWith('whsec_') ? Buffer.from(secret.slice('whsec_'.length), 'base64') : Buffer.from(secret, 'utf8')
-  return 'v1,' + createHmac('sha256', key).update(`${id}.${timestampSeconds}.${body}`).digest('base64')
+  return 'v1,' + createHmac('sha256', secretKey(secret)).update(`${id}.${timestampSeconds}.${body}`).digest('base64')
+}
+
+/** The webhook-signature header: one `v1,...` per secret, space-separated (a receiver rotating its key accepts either). */
+export function signatureHeader(secrets: readonly string[], id: string, timestampSeconds: number, body: string): string {
+  return secrets.map((s) => signStandard(s, id, timestampSeconds, body)).join(' ')
+}
+
+/** The `standard` format's body (also what an exec hook reads on its stdin). */
+export function standardBody(event: AgentEvent): { type: string; timestamp: string; data: Record<string, unknown> } {
+  return { type: event.type, timestamp: event.timestamp, data: event.data }
 }
 
 function summary(event: AgentEvent): string {
@@ -145,7 +158,7 @@ export function renderRequest(event: AgentEvent, webhook: WebhookConfig, nowMs: 
   let payload: unknown
   switch (webhook.format) {
     case 'standard':
-      payload = { type: event.type, timestamp: event.timestamp, data: event.data }
+      payload = standardBody(event)
       break
     case 'slack':
       payload = slackBody(event)
@@ -156,6 +169,9 @@ export function renderRequest(event: AgentEvent, webhook: WebhookConfig, nowMs: 
     case 'alertmanager':
       payload = alertmanagerBody(event, webhook)
       break
+    case 'exec':
+      // a local command, not a request (exec-sink.ts)
+      return null
   }
   if (payload === null) return null
   const body = JSON.stringify(payload)
@@ -166,6 +182,6 @@ export function renderRequest(event: AgentEvent, webhook: WebhookConfig, nowMs: 
     'webhook-id': event.id,
     'webhook-timestamp': String(timestamp),
   }
-  if (webhook.secret) headers['webhook-signature'] = signStandard(webhook.secret, event.id, timestamp, body)
+  if (webhook.secrets?.length) headers['webhook-signature'] = signatureHeader(webhook.secrets, event.id, timestamp, body)
   return { headers, body }
 }

@@ -23,7 +23,7 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 t.test('--help lists every command and exit code; no command is a usage error', async (t) => {
   const help = await run(['--help'])
   t.equal(help.code, 0)
-  for (const word of ['run', 'check', 'notify', 'status', 'config check', 'webhook test']) t.match(help.stdout, word)
+  for (const word of ['run', 'check', 'notify', 'status', 'config check', 'webhook test', 'webhook dead [--name NAME] [--json]', 'webhook replay [--name NAME] [ID...]']) t.match(help.stdout, word)
   for (const [code] of EXIT_CODES) t.match(help.stdout, code)
   const bare = await run([])
   t.equal(bare.code, 2)
@@ -46,13 +46,13 @@ t.test('unknown commands and flags exit 2 naming them', async (t) => {
 
 t.test('config check: valid prints the redacted config, invalid exits 78 with key paths', async (t) => {
   const secret = join(dir, 's')
-  writeFileSync(secret, 'topsecret', { mode: 0o600 })
+  writeFileSync(secret, 'whsec_dG9wc2VjcmV0LXRvcHNlY3JldC10b3BzZWNyZXQ=', { mode: 0o600 })
   const good = join(dir, 'good.yaml')
   writeFileSync(good, `node: n1\nwebhooks:\n  - { name: a, url: "https://x.test/", secret_file: ${secret} }\n`)
   const ok = await run(['config', 'check', '--config', good])
   t.equal(ok.code, 0)
   t.match(ok.stdout, 'node: n1')
-  t.notMatch(ok.stdout, 'topsecret')
+  t.notMatch(ok.stdout, 'dG9wc2VjcmV0')
 
   const viaEnv = await run(['config', 'check'], { HA_AGENT_CONFIG: good })
   t.equal(viaEnv.code, 0, '$HA_AGENT_CONFIG is honoured')

@@ -49,9 +49,9 @@ t.test('a valid file loads with defaults, secrets hidden and frozen', async (t) 
   const config = await loadConfig(write('good.yaml', goodYaml))
   t.equal(config.node, 'haproxy1')
   t.equal(config.checks.interval_ms, 500)
-  t.equal(config.webhooks[0]!.secret, 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'secret read from its file, trimmed')
+  t.same(config.webhooks[0]!.secrets, ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'], 'secret read from its file, trimmed')
   t.equal(config.checks.postgres!.password, 'monitor-pw')
-  t.notOk(Object.keys(config.webhooks[0]!).includes('secret'), 'secret is not enumerable')
+  t.notOk(Object.keys(config.webhooks[0]!).includes('secrets'), 'secrets are not enumerable')
   t.notMatch(JSON.stringify(config), /whsec_|monitor-pw/, 'secrets never serialise')
   t.ok(Object.isFrozen(config) && Object.isFrozen(config.checks.haproxy), 'deeply frozen')
   t.throws(() => {
@@ -201,7 +201,7 @@ t.test('a secret file every user can read is refused, naming the file and the fi
   const writable = write('writable.pass', 'pw\n', 0o602)
   t.match(await problemsOf(() => buildConfig({ checks: { postgres: { url: 'postgres://m@h/db', password_file: writable } } }, null)), [/checks\.postgres\.password_file: .* is writable by every user \(mode 0602\)/])
   const tight = write('tight.secret', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n', 0o600)
-  t.equal(buildConfig({ webhooks: [{ name: 'ops', url: 'https://x.test/', secret_file: tight }] }, null).webhooks[0]!.secret, 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')
+  t.same(buildConfig({ webhooks: [{ name: 'ops', url: 'https://x.test/', secret_file: tight }] }, null).webhooks[0]!.secrets, ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'])
 })
 
 t.test('`check` loads only the checks\' secrets: a webhook secret it cannot read does not fail it', async (t) => {
@@ -209,7 +209,85 @@ t.test('`check` loads only the checks\' secrets: a webhook secret it cannot read
   t.match(await problemsOf(() => buildConfig(doc, null)), [/webhooks\[0\]\.secret_file: cannot read .*ENOENT/])
   const config = buildConfig(doc, null, { purpose: 'check' })
   t.equal(config.checks.postgres!.password, 'monitor-pw')
-  t.equal(config.webhooks[0]!.secret, undefined)
+  t.equal(config.webhooks[0]!.secrets, undefined)
+})
+
+const KEY_A = 'whsec_' + Buffer.alloc(32, 1).toString('base64')
+const KEY_B = 'whsec_' + Buffer.alloc(32, 2).toString('base64')
+
+t.test('webhook secrets are whsec_ + base64 of at least 24 bytes; anything else names the file and how to make one', async (t) => {
+  const cases: Array<[string, RegExp]> = [
+    ['plain-secret-without-prefix', /does not start with whsec_/],
+    ['whsec_not base64!', /is not whsec_ followed by base64/],
+    ['whsec_abc', /is not whsec_ followed by base64/],
+    ['whsec_', /is not whsec_ followed by base64/],
+    ['whsec_dGVzdA==', /holds a 4-byte key; use at least 24 random bytes/],
+  ]
+  for (const [content, why] of cases) {
+    const file = write('bad.secret', content + '\n', 0o600)
+    const problems = await problemsOf(() => buildConfig({ webhooks: [{ name: 'ops', url: 'https://x.test/', secret_file: file }] }, null))
+    t.equal(problems.length, 1, content)
+    t.ok(problems[0]!.startsWith(`webhooks[0].secret_file: ${file} `), problems[0]!)
+    t.match(problems[0], why)
+    t.match(problems[0], `printf 'whsec_%s\\n' "$(head -c 32 /dev/urandom | base64)" > ${file}`, 'says how to make one')
+    if (content.length > 10) t.notMatch(problems[0]!, content.slice(6), 'never repeats the secret')
+  }
+  const env = await problemsOf(() => buildConfig({ webhooks: [{ name: 'ops', url: 'https://x.test/' }] }, null, { env: { HA_AGENT_WEBHOOK_OPS_SECRET: 'hunter2-hunter2-hunter2-hunter2' } }))
+  t.match(env, [/^webhooks\[0\]\.secret_file: \$HA_AGENT_WEBHOOK_OPS_SECRET does not start with whsec_/])
+  t.notMatch(env[0], 'hunter2')
+})
+
+t.test('several secrets: a list of files, or several in the environment; in order, hidden', async (t) => {
+  const a = write('a.secret', KEY_A + '\n', 0o600)
+  const b = write('b.secret', KEY_B, 0o600)
+  const config = buildConfig({ webhooks: [{ name: 'ops', url: 'https://x.test/', secret_file: [a, b] }] }, null)
+  t.same(config.webhooks[0]!.secrets, [KEY_A, KEY_B])
+  t.notMatch(JSON.stringify(config), /whsec_/)
+  t.ok(Object.isFrozen(config.webhooks[0]!.secrets))
+  const fromEnv = buildConfig({ webhooks: [{ name: 'ops', url: 'https://x.test/' }] }, null, { env: { HA_AGENT_WEBHOOK_OPS_SECRET: ` ${KEY_A}  ${KEY_B}\n` } })
+  t.same(fromEnv.webhooks[0]!.secrets, [KEY_A, KEY_B])
+  const bad = write('c.secret', 'nope-nope-nope-nope-nope-nope', 0o600)
+  t.match(await problemsOf(() => buildConfig({ webhooks: [{ name: 'ops', url: 'https://x.test/', secret_file: [a, bad] }] }, null)), [/^webhooks\[0\]\.secret_file\[1\]: .*c\.secret does not start with whsec_/])
+  t.match(await problemsOf(() => buildConfig({ webhooks: [{ name: 'ops', url: 'https://x.test/', secret_file: [] }] }, null)), [/^webhooks\[0\]\.secret_file: /])
+})
+
+t.test('format exec: command is an argv list with an absolute program; no url, no secret', async (t) => {
+  const config = buildConfig({ webhooks: [{ name: 'hook', format: 'exec', command: ['/usr/local/bin/on-failover', '--quiet'], timeout_ms: 30000 }] }, null)
+  t.match(config.webhooks[0], { name: 'hook', format: 'exec', command: ['/usr/local/bin/on-failover', '--quiet'], timeout_ms: 30000 })
+  t.equal(config.webhooks[0]!.url, undefined)
+  const problems = await problemsOf(() =>
+    buildConfig(
+      {
+        webhooks: [
+          { name: 'a', format: 'exec', command: ['on-failover'] },
+          { name: 'b', format: 'exec' },
+          { name: 'c', format: 'exec', command: ['/bin/true'], url: 'https://x.test/', secret_file: secretPath },
+          { name: 'd', format: 'standard', command: ['/bin/true'] },
+          { name: 'e', format: 'slack' },
+          { name: 'f', format: 'exec', command: [] },
+          { name: 'g', format: 'exec', command: '/bin/true' },
+        ],
+      },
+      null,
+    ),
+  )
+  const has = (line: RegExp) => t.ok(problems.some((p) => line.test(p)), `${line}\n${problems.join('\n')}`)
+  has(/^webhooks\[0\]\.command: argv\[0\] must be an absolute path/)
+  has(/^webhooks\[1\]\.command: required for format exec/)
+  has(/^webhooks\[2\]\.url: not used by format exec/)
+  has(/^webhooks\[2\]\.secret_file: not used by format exec/)
+  has(/^webhooks\[3\]\.command: only for format exec/)
+  has(/^webhooks\[4\]\.url: required for format slack/)
+  has(/^webhooks\[5\]\.command: needs at least the program/)
+  has(/^webhooks\[6\]\.command: /)
+})
+
+t.test('format exec: a program every user can rewrite is refused; one not installed yet is fine', async (t) => {
+  const prog = write('hook.sh', '#!/bin/sh\n', 0o757)
+  t.same(await problemsOf(() => buildConfig({ webhooks: [{ name: 'h', format: 'exec', command: [prog] }] }, null)), [`webhooks[0].command: ${prog} is writable by every user (mode 0757): chmod o-w ${prog}`])
+  chmodSync(prog, 0o755)
+  t.ok(buildConfig({ webhooks: [{ name: 'h', format: 'exec', command: [prog] }] }, null))
+  t.ok(buildConfig({ webhooks: [{ name: 'h', format: 'exec', command: [join(dir, 'not-yet')] }] }, null))
 })
 
 const TOKEN = 'f00dfeedf00dfeedf00dfeedf00dfeed'

@@ -11,7 +11,7 @@ import { startReceiver } from '../fixtures/receiver.js'
 function setup(t: { teardown(fn: () => unknown): void }, webhooks: object[]) {
   const stateDir = mkdtempSync(join(tmpdir(), 'ha-agent-dispatch-'))
   t.teardown(() => rmSync(stateDir, { recursive: true, force: true }))
-  const config = buildConfig({ state_dir: stateDir, webhooks }, null, { env: { HA_AGENT_WEBHOOK_HOOK_SECRET: 's3cret' } })
+  const config = buildConfig({ state_dir: stateDir, webhooks }, null, { env: { HA_AGENT_WEBHOOK_HOOK_SECRET: 'whsec_' + Buffer.from('dispatcher-test-key-0123456789').toString('base64') } })
   const outbox = openOutbox({ stateDir, webhooks: config.webhooks })
   return { stateDir, config, outbox }
 }

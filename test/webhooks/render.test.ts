@@ -10,11 +10,13 @@ t.test('Standard Webhooks published test vector', async (t) => {
     signStandard('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'msg_p5jXN8AQM9LWM0D4loKWxJek', 1614265330, '{"test": 2432232314}'),
     'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
   )
+  // The official library (npm standardwebhooks) agrees on the same vector.
+  const { Webhook } = await import('standardwebhooks')
   t.equal(
-    signStandard('plain-secret', 'msg_1', 1, 'x'),
-    'v1,' + createHmac('sha256', 'plain-secret').update('msg_1.1.x').digest('base64'),
-    'a non-whsec_ secret is used as bytes',
+    new Webhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw').sign('msg_p5jXN8AQM9LWM0D4loKWxJek', new Date(1614265330 * 1000), '{"test": 2432232314}'),
+    'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
   )
+  t.throws(() => signStandard('plain-secret', 'msg_1', 1, 'x'), TypeError, 'a secret without whsec_ is never used as raw bytes (the config refuses it)')
 })
 
 const event: AgentEvent = {
@@ -111,4 +113,15 @@ t.test('slack: text for notifications, blocks for the message, no secret leaked'
   t.match(body.text, /SPLIT BRAIN on VI_1: MASTER on haproxy1 and haproxy2/)
   t.same(body.blocks.map((b: { type: string }) => b.type), ['section', 'context'])
   t.notMatch(req.body, /R0UTE|MfKQ9r8/, 'no secret in the body')
+})
+
+t.test('several secrets: one v1 signature per secret, in order, space-separated', async (t) => {
+  const a = 'whsec_' + Buffer.alloc(32, 1).toString('base64')
+  const b = 'whsec_' + Buffer.alloc(32, 2).toString('base64')
+  const w = buildConfig({ webhooks: [{ name: 'w', url: 'https://x.test/' }] }, null, { env: { HA_AGENT_WEBHOOK_W_SECRET: `${a} ${b}` } }).webhooks[0]!
+  const req = renderRequest(event, w, 1_764_064_800_000)!
+  const sign = (key: Buffer) => 'v1,' + createHmac('sha256', key).update(`${event.id}.1764064800.${req.body}`).digest('base64')
+  t.equal(req.headers['webhook-signature'], `${sign(Buffer.alloc(32, 1))} ${sign(Buffer.alloc(32, 2))}`)
+  const none = buildConfig({ webhooks: [{ name: 'w', url: 'https://x.test/' }] }, null).webhooks[0]!
+  t.notOk('webhook-signature' in renderRequest(event, none, Date.now())!.headers, 'no secret, no signature header')
 })
