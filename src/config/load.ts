@@ -6,7 +6,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml'
 import type { z } from 'zod'
 import { ConfigError, describeSystemError, type ConfigProblem } from '../errors/index.js'
 import { splitHostPort } from './host-port.js'
-import { configSchema, type ParsedConfig } from './schema.js'
+import { configSchema, DEFAULT_RESEND_INTERVAL_MS, type ParsedConfig } from './schema.js'
 import { MAKE_SECRET, secretProblem } from './webhook-secret.js'
 
 export { DEFAULT_CONFIG_PATH, resolveConfigPath } from './peek.js'
@@ -259,6 +259,8 @@ export function buildConfig(doc: unknown, configPath: string | null, opts: LoadO
   parsed.webhooks.forEach((w, i) => {
     if (seen.has(w.name)) problems.push({ path: `webhooks[${i}].name`, message: `duplicate webhook name "${w.name}"` })
     seen.add(w.name)
+    // In the effective config (`config check`) as the sink uses it.
+    if (w.format === 'alertmanager') w.resend_interval ??= DEFAULT_RESEND_INTERVAL_MS
     if (!allSecrets) return
     if (w.format === 'exec' && w.command) {
       const problem = commandProblem(w.command[0]!)

@@ -100,6 +100,15 @@ const command = z
     message: 'argv[0] must be an absolute path (no shell and no PATH lookup), e.g. ["/usr/local/bin/on-failover", "--quiet"]',
   })
 
+/** format alertmanager: how often firing alerts are sent again (resend_interval's default) */
+export const DEFAULT_RESEND_INTERVAL_MS = 60_000
+
+/** The labels format alertmanager sets itself (webhooks/alertmanager-alerts.ts); a webhook's `labels` cannot replace them. */
+export const RESERVED_LABELS = ['alertname', 'node', 'vrrp_instance', 'severity', 'check', 'webhook', 'test_id'] as const
+
+/** Label names as Prometheus and Alertmanager take them; `__` is theirs. */
+const labelName = /^[a-zA-Z_][a-zA-Z0-9_]*$/
+
 const webhook = z
   .strictObject({
     name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, _ . -').max(100, 'at most 100 characters'),
@@ -117,9 +126,15 @@ const webhook = z
     events: z.array(z.string().min(1)).optional(),
     /** PagerDuty Events v2 routing key file (format pagerduty) */
     routing_key_file: z.string().min(1).optional(),
+    /** format alertmanager: firing alerts are sent again this often (default 1m), each ending 4 intervals later unless sent again */
+    resend_interval: duration(3_600_000, '1h')
+      .refine((ms) => ms >= 1000, 'must be at least 1s (Alertmanager is sent every firing alert this often)')
+      .optional(),
+    /** format alertmanager: labels added to every alert (e.g. the pair's name, a team), for routing */
+    labels: z.record(z.string(), z.string().min(1, 'must not be empty (Alertmanager drops empty labels)')).optional(),
   })
   .superRefine((w, ctx) => {
-    const issue = (key: string, message: string) => ctx.addIssue({ code: 'custom', path: [key], message })
+    const issue = (key: string | Array<string>, message: string) => ctx.addIssue({ code: 'custom', path: Array.isArray(key) ? key : [key], message })
     if (w.format === 'exec') {
       if (!w.command) issue('command', 'required for format exec: the program and its arguments, e.g. ["/usr/local/bin/on-failover", "--quiet"]')
       if (w.url !== undefined) issue('url', 'not used by format exec (it runs `command`)')
@@ -128,6 +143,16 @@ const webhook = z
     } else {
       if (w.url === undefined) issue('url', `required for format ${w.format}`)
       if (w.command !== undefined) issue('command', 'only for format exec')
+    }
+    if (w.format !== 'alertmanager') {
+      for (const key of ['resend_interval', 'labels'] as const) {
+        if (w[key] !== undefined) issue(key, `only for format alertmanager (this webhook is format ${w.format})`)
+      }
+    }
+    for (const name of Object.keys(w.labels ?? {})) {
+      if (!labelName.test(name)) issue(['labels', name], 'a label name is letters, digits and _, not starting with a digit')
+      else if (name.startsWith('__')) issue(['labels', name], 'names starting with __ are reserved by Prometheus and Alertmanager')
+      else if ((RESERVED_LABELS as readonly string[]).includes(name)) issue(['labels', name], `ha-agent sets this label itself (${RESERVED_LABELS.join(', ')})`)
     }
   })
 

@@ -6,6 +6,8 @@ import { join } from 'node:path'
 import type { WebhookConfig } from '../config/index.js'
 import type { AgentEvent } from '../events/index.js'
 import type { Logger } from '../log/index.js'
+import type { AlertConditions } from './alertmanager-alerts.js'
+import { createAlertmanagerSink } from './alertmanager-sink.js'
 import { createExecSink } from './exec-sink.js'
 import { createHttpSink } from './http-sink.js'
 import { Lane, type LaneResult } from './lane.js'
@@ -47,6 +49,8 @@ export interface DispatcherOptions {
   /** the sink for a webhook (default: by its format) */
   sinkFor?: (webhook: WebhookConfig) => Sink
   onResult?: (webhook: string, result: Outcome, event: AgentEvent | undefined) => void
+  /** format alertmanager: what holds now (VRRP states, checks, split brain), so alerts follow it; dead letters are counted here */
+  alertConditions?: () => AlertConditions
 }
 
 const sameSecrets = (a: readonly string[] | undefined, b: readonly string[] | undefined) => (a ?? []).join(' ') === (b ?? []).join(' ')
@@ -72,7 +76,17 @@ export function startDispatcher(opts: DispatcherOptions): Dispatcher {
     opts.onResult?.(r.webhook, r.result, r.event)
     results.emit('result', r)
   }
-  const sinkFor = opts.sinkFor ?? ((w: WebhookConfig) => (w.format === 'exec' ? createExecSink(w) : createHttpSink(w, now)))
+  const sinkFor = opts.sinkFor ?? ((w: WebhookConfig) => (w.format === 'exec' ? createExecSink(w) : w.format === 'alertmanager' ? alertmanagerSink(w) : createHttpSink(w, now)))
+  const alertmanagerSink = (w: WebhookConfig) =>
+    createAlertmanagerSink({
+      webhook: w,
+      stateDir: opts.stateDir,
+      logger: opts.logger,
+      now,
+      // Dead letters are the dispatcher's to count; the rest is the caller's (the daemon's) view.
+      conditions: () => ({ ...opts.alertConditions?.(), deadLetters: [...lanes.values()].map((l) => ({ webhook: l.webhook.name, count: l.queue.deadCount() })) }),
+      pending: () => lanes.get(w.name)?.queue.pending() ?? 0,
+    })
   const newLane = (w: WebhookConfig) =>
     new Lane({
       stateDir: opts.stateDir,

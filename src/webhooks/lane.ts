@@ -44,6 +44,7 @@ export class Lane {
   private inFlight: AbortController | undefined
   private stopped = false
   private held = false
+  private sinkStarted = false
   private unwatch: () => void
   lastResult: Outcome | undefined
   lastError: string | undefined
@@ -72,6 +73,10 @@ export class Lane {
 
   pump(): void {
     if (this.stopped || this.held) return
+    if (!this.sinkStarted) {
+      this.sinkStarted = true
+      this.opts.sink.start?.()
+    }
     if (this.running) {
       this.again = true
       return
@@ -183,5 +188,6 @@ export class Lane {
     this.unwatch()
     this.inFlight?.abort()
     await this.running
+    await this.opts.sink.close?.()
   }
 }

@@ -1,5 +1,6 @@
-// One event, four receivers' shapes (contract section 3).
-import { createHash, createHmac } from 'node:crypto'
+// One event, three receivers' shapes (contract section 3); format alertmanager
+// has a sink of its own (alertmanager-sink.ts), format exec too (exec-sink.ts).
+import { createHmac } from 'node:crypto'
 import { secretKey, type WebhookConfig } from '../config/index.js'
 import type { AgentEvent } from '../events/index.js'
 
@@ -53,8 +54,8 @@ function summary(event: AgentEvent): string {
 type Severity = 'critical' | 'error' | 'warning' | 'info'
 
 /**
- * What an event means for alerting receivers (PagerDuty, Alertmanager): open
- * (trigger / firing) or close (resolve / resolved) an incident, and which one.
+ * What an event means for PagerDuty: open (trigger) or close (resolve) an
+ * incident, and which one. (Alertmanager's alerts: alertmanager-alerts.ts.)
  *   vrrp.transition   FAULT, STOP -> trigger critical; MASTER, BACKUP, DELETED -> resolve; key node/instance
  *   check.failed      trigger error; check.recovered resolves it; key node/check/NAME (its own incident)
  *   cluster.split_brain[_resolved]  trigger critical / resolve; key from the event (same on both nodes)
@@ -119,40 +120,6 @@ function pagerdutyBody(event: AgentEvent, webhook: WebhookConfig): unknown | nul
   }
 }
 
-function alertmanagerBody(event: AgentEvent, webhook: WebhookConfig): unknown | null {
-  const a = alertAction(event)
-  if (!a) return null
-  const d = event.data as Record<string, unknown>
-  const status = a.action === 'trigger' ? 'firing' : 'resolved'
-  const labels: Record<string, string> = { alertname: `ha_agent_${event.type.replace('.', '_')}`, node: String(d.node ?? ''), severity: a.severity }
-  if (d.instance) labels.instance = String(d.instance)
-  if (d.check) labels.check = String(d.check)
-  if (d.state) labels.state = String(d.state)
-  const groupLabels = { alertname: labels.alertname }
-  return {
-    version: '4',
-    groupKey: `{}:{alertname="${labels.alertname}",key="${a.key}"}`,
-    truncatedAlerts: 0,
-    status,
-    receiver: webhook.name,
-    groupLabels,
-    commonLabels: labels,
-    commonAnnotations: { summary: summary(event) },
-    externalURL: '',
-    alerts: [
-      {
-        status,
-        labels,
-        annotations: { summary: summary(event) },
-        startsAt: event.timestamp,
-        endsAt: status === 'resolved' ? event.timestamp : '0001-01-01T00:00:00Z',
-        generatorURL: '',
-        fingerprint: createHash('sha256').update(a.key).digest('hex').slice(0, 16),
-      },
-    ],
-  }
-}
-
 /** The HTTP request for one attempt, or null when this format does not carry the event. */
 export function renderRequest(event: AgentEvent, webhook: WebhookConfig, nowMs: number): RenderedRequest | null {
   let payload: unknown
@@ -167,8 +134,8 @@ export function renderRequest(event: AgentEvent, webhook: WebhookConfig, nowMs: 
       payload = pagerdutyBody(event, webhook)
       break
     case 'alertmanager':
-      payload = alertmanagerBody(event, webhook)
-      break
+      // a client of Alertmanager's API with alerts of its own, not one request per event (alertmanager-sink.ts)
+      return null
     case 'exec':
       // a local command, not a request (exec-sink.ts)
       return null

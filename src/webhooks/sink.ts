@@ -15,4 +15,11 @@ export interface Attempt {
 export interface Sink {
   /** One attempt. Never throws: a failure is an Attempt with result retry or dead. */
   deliver(event: AgentEvent, signal: AbortSignal): Promise<Attempt>
+  /**
+   * For a sink with work of its own (alertmanager re-sends firing alerts): the
+   * lane calls start() when it starts delivering, once the lane it replaces has
+   * closed its sink, and close() when it stops.
+   */
+  start?(): void
+  close?(): Promise<void>
 }

@@ -1,0 +1,263 @@
+// Format alertmanager: a client of Alertmanager's own API (POST {url}/api/v2/alerts),
+// the way Prometheus is one. Alertmanager forgets an alert that is not sent
+// again (after its endsAt) and loses them all when it restarts, so a client
+// re-sends every firing alert while it holds and resolves it with endsAt <= now.
+//
+// - Events come through the webhook's lane, in order, durable: each changes the
+//   alerts it is about (FAULT fires, MASTER resolves) and is delivered at once;
+//   the lane retries 5xx/429/network errors and dead-letters 4xx.
+// - Every resend interval the sink sends every firing alert again with
+//   endsAt = now + 4 intervals (ha-agent gone: Alertmanager resolves them after
+//   that), and first makes the alerts agree with what holds now (the daemon's
+//   conditions): it resolves alerts whose condition ended without an event, and
+//   fires those that hold but were never sent (dead letters have no events).
+// - The firing alerts are kept in a file of their own under state_dir
+//   (alertmanager/<webhook>.json), written atomically after each change, so a
+//   restarted daemon goes on sending them.
+import { mkdirSync, readFileSync } from 'node:fs'
+import { hostname } from 'node:os'
+import { join } from 'node:path'
+import type { WebhookConfig } from '../config/index.js'
+import { DEFAULT_RESEND_INTERVAL_MS } from '../config/schema.js'
+import { describeSystemError } from '../errors/index.js'
+import { writeFileAtomic } from '../fs/atomic.js'
+import { httpCall, HttpTimeoutError } from '../http/index.js'
+import type { Logger } from '../log/index.js'
+import {
+  alertKey, applyChanges, changesForEvent, postableAlerts, reconcile, vrrpEventTime,
+  type AlertConditions, type Book, type BookAlert, type Change, type PostableAlert,
+} from './alertmanager-alerts.js'
+import { classifyStatus, parseRetryAfter } from './retry.js'
+import type { Attempt, Sink } from './sink.js'
+
+/** The file that keeps a webhook's firing alerts (only this module reads and writes it). */
+export const alertmanagerBookPath = (stateDir: string, webhook: string) => join(stateDir, 'alertmanager', `${webhook}.json`)
+
+/** {url}/api/v2/alerts; a url that already ends so is taken as it is. Keeps a path prefix (--web.route-prefix). */
+export function alertsUrl(url: string): string {
+  const u = new URL(url)
+  if (!/\/api\/v2\/alerts\/?$/.test(u.pathname)) u.pathname = u.pathname.replace(/\/*$/, '') + '/api/v2/alerts'
+  return u.toString()
+}
+
+interface BookFile {
+  webhook: string
+  alerts: BookAlert[]
+  /** per VRRP instance, the time of the last transition delivered (ISO-8601) */
+  vrrp_seen: Record<string, string>
+}
+
+export interface AlertmanagerSinkOptions {
+  webhook: WebhookConfig
+  stateDir: string
+  logger: Logger
+  now?: () => number
+  /** what holds now; without it only events and the book's own alerts count */
+  conditions?: () => AlertConditions
+  /** events waiting in this webhook's queue (conditions fire missing alerts only when none wait) */
+  pending?: () => number
+}
+
+export interface AlertmanagerSink extends Sink {
+  start(): void
+  close(): Promise<void>
+  /** one resend round now (what the timer does); undefined when there was nothing to send */
+  resend(): Promise<Attempt | undefined>
+  /** the firing alerts the book holds */
+  firing(): BookAlert[]
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+const isStringMap = (v: unknown): v is Record<string, string> => isRecord(v) && Object.values(v).every((x) => typeof x === 'string')
+
+function parseBook(text: string): { alerts: Map<string, BookAlert>; seen: Map<string, number> } {
+  const f = JSON.parse(text) as Partial<BookFile>
+  const alerts = new Map<string, BookAlert>()
+  for (const a of Array.isArray(f.alerts) ? f.alerts : []) {
+    if (!isRecord(a) || !isStringMap(a.labels) || !isStringMap(a.annotations) || typeof a.startsAt !== 'string' || Number.isNaN(Date.parse(a.startsAt))) continue
+    const until = typeof a.until === 'number' && Number.isFinite(a.until) ? a.until : undefined
+    alerts.set(alertKey(a.labels), { labels: a.labels, annotations: a.annotations, startsAt: a.startsAt, ...(until !== undefined ? { until } : {}) })
+  }
+  const seen = new Map<string, number>()
+  for (const [instance, at] of Object.entries(isStringMap(f.vrrp_seen) ? f.vrrp_seen : {})) {
+    const ms = Date.parse(at)
+    if (!Number.isNaN(ms)) seen.set(instance, ms)
+  }
+  return { alerts, seen }
+}
+
+export function createAlertmanagerSink(opts: AlertmanagerSinkOptions): AlertmanagerSink {
+  const { webhook, logger } = opts
+  const now = opts.now ?? Date.now
+  const resendMs = webhook.resend_interval ?? DEFAULT_RESEND_INTERVAL_MS
+  const extra = webhook.labels ?? {}
+  const path = alertmanagerBookPath(opts.stateDir, webhook.name)
+  const log = logger.child({ webhook: webhook.name })
+  if (!webhook.url) throw new Error(`webhooks ${webhook.name}: format alertmanager needs a url`)
+  const url = alertsUrl(webhook.url)
+
+  let book: Book = new Map()
+  const seen = new Map<string, number>()
+  let loaded = false
+  let started = false
+  let closed = false
+  let unsaved = false
+  let timer: NodeJS.Timeout | undefined
+  const closing = new AbortController()
+  /** one request at a time: a resend built before a resolve must not arrive after it */
+  let chain: Promise<unknown> = Promise.resolve()
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = chain.then(fn)
+    chain = run.catch(() => undefined)
+    return run
+  }
+  let failing: string | undefined
+
+  const load = () => {
+    if (loaded) return
+    loaded = true
+    let text: string
+    try {
+      text = readFileSync(path, 'utf8')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') log.error({ path, err: describeSystemError(err) }, 'cannot read the firing Alertmanager alerts; starting with none (Alertmanager ends the ones it has within 4 resend intervals)')
+      return
+    }
+    try {
+      const b = parseBook(text)
+      book = b.alerts
+      for (const [k, v] of b.seen) seen.set(k, v)
+    } catch (err) {
+      log.error({ path, err: (err as Error).message }, 'the firing Alertmanager alerts file is not JSON; starting with none (Alertmanager ends the ones it has within 4 resend intervals)')
+    }
+  }
+
+  const save = () => {
+    const file: BookFile = {
+      webhook: webhook.name,
+      alerts: [...book.values()],
+      vrrp_seen: Object.fromEntries([...seen].map(([k, v]) => [k, new Date(v).toISOString()])),
+    }
+    try {
+      mkdirSync(join(opts.stateDir, 'alertmanager'), { recursive: true, mode: 0o750 })
+      writeFileAtomic(path, JSON.stringify(file), { fsync: true })
+      unsaved = false
+    } catch (err) {
+      unsaved = true
+      log.error({ path, err: describeSystemError(err) }, 'cannot save the firing Alertmanager alerts; a restart now would forget them')
+    }
+  }
+
+  const post = async (alerts: PostableAlert[], signal: AbortSignal): Promise<Attempt> => {
+    try {
+      const res = await httpCall(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'user-agent': 'ha-agent' },
+        body: JSON.stringify(alerts),
+        timeoutMs: webhook.timeout_ms,
+        signal,
+        maxBodyBytes: 4096,
+      })
+      const result = classifyStatus(res.status)
+      if (result === 'delivered') return { result, detail: `HTTP ${res.status}` }
+      // Alertmanager says what it refused ("start time must be before end time").
+      const why = res.body.trim().replace(/\s+/g, ' ').slice(0, 300)
+      const detail = `HTTP ${res.status}${why ? `: ${why}` : ''}`
+      if (result === 'dead') return { result, detail }
+      const header = res.headers['retry-after']
+      const retryAfterMs = parseRetryAfter(Array.isArray(header) ? header[0] : header, now())
+      return retryAfterMs !== undefined ? { result, detail, retryAfterMs } : { result, detail }
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException
+      const why = signal.aborted ? 'abandoned at shutdown' : e instanceof HttpTimeoutError ? `no answer within ${webhook.timeout_ms} ms` : (e.code ?? e.message)
+      return { result: 'retry', detail: why }
+    }
+  }
+
+  const describe = (changes: readonly Change[]) =>
+    changes.map((c) => `${c.op} ${c.alert.labels.alertname}${c.alert.labels.vrrp_instance ? `/${c.alert.labels.vrrp_instance}` : ''}${c.alert.labels.check ? `/${c.alert.labels.check}` : ''}${c.alert.labels.webhook ? `/${c.alert.labels.webhook}` : ''}`)
+
+  const resendRound = async (): Promise<Attempt | undefined> => {
+    load()
+    const nowMs = now()
+    let conditions: AlertConditions = {}
+    try {
+      conditions = opts.conditions?.() ?? {}
+    } catch (err) {
+      log.error({ err }, 'cannot tell what holds now; re-sending the firing alerts as they are')
+    }
+    let idle = false
+    try {
+      idle = (opts.pending?.() ?? 0) === 0
+    } catch {
+      // unknown: leave missing alerts to the events
+    }
+    const { changes, expired } = reconcile(book, conditions, { nowMs, node: hostname(), extra, idle, events: webhook.events, vrrpSeen: seen })
+    const alerts = postableAlerts(changes, nowMs, resendMs, book)
+    if (!alerts.length) {
+      if (expired.length) book = applyChanges(book, [], expired)
+      if (expired.length || unsaved) save()
+      return undefined
+    }
+    const attempt = await post(alerts, closing.signal)
+    if (closing.signal.aborted) return attempt
+    if (attempt.result === 'delivered') {
+      book = applyChanges(book, changes, expired)
+      if (changes.length || expired.length || unsaved) save()
+      if (changes.length) log.info({ changes: describe(changes) }, 'Alertmanager alerts brought in line with what holds now')
+      if (failing) log.info({ alerts: alerts.length }, 'Alertmanager takes the firing alerts again')
+      failing = undefined
+    } else {
+      // The next round tries again; a lasting failure is logged once, its end too.
+      if (failing !== attempt.detail) log[attempt.result === 'dead' ? 'error' : 'warn']({ url: webhook.url && new URL(webhook.url).origin, reason: attempt.detail, alerts: alerts.length, retry_in_ms: resendMs }, 'cannot re-send the firing alerts to Alertmanager')
+      failing = attempt.detail
+    }
+    return attempt
+  }
+
+  const schedule = (ms: number) => {
+    clearTimeout(timer)
+    if (closed) return
+    timer = setTimeout(() => {
+      void serial(resendRound)
+        .catch((err) => log.error({ err }, 'Alertmanager re-send round failed'))
+        .finally(() => schedule(resendMs))
+    }, ms)
+    timer.unref()
+  }
+
+  return {
+    start() {
+      if (started || closed) return
+      started = true
+      load()
+      // At once: alerts that fired before a restart, and conditions that changed meanwhile.
+      schedule(0)
+    },
+    async close() {
+      closed = true
+      clearTimeout(timer)
+      closing.abort()
+      await chain
+      if (unsaved) save()
+    },
+    deliver(event, signal) {
+      return serial(async (): Promise<Attempt> => {
+        load()
+        const nowMs = now()
+        const changes = changesForEvent(book, event, nowMs, extra)
+        if (!changes.length) return { result: 'delivered', detail: `${event.type} is not an alert: not sent` }
+        const attempt = await post(postableAlerts(changes, nowMs, resendMs), signal)
+        if (attempt.result === 'delivered') {
+          book = applyChanges(book, changes)
+          const v = vrrpEventTime(event)
+          if (v && v.at > (seen.get(v.instance) ?? -Infinity)) seen.set(v.instance, v.at)
+          save()
+        }
+        return attempt
+      })
+    },
+    resend: () => serial(resendRound),
+    firing: () => [...book.values()],
+  }
+}
