@@ -14,6 +14,15 @@ export class CheckDebouncer {
     private readonly rise: number,
   ) {}
 
+  /**
+   * What has been established for the check: `fail` once check.failed was
+   * emitted, `pass` once check.recovered was or `rise` passes came in a row;
+   * undefined before (just started: a check failing now has not reached `fall`).
+   */
+  status(name: string): 'pass' | 'fail' | undefined {
+    return this.reported.get(name)
+  }
+
   /** returns the events to emit for this result */
   feed(result: CheckResult): Array<'check.failed' | 'check.recovered'> {
     const s = this.streak.get(result.name)
@@ -22,7 +31,9 @@ export class CheckDebouncer {
     // Unknown start is treated as passing: a check that never passes reports a failure.
     const current = this.reported.get(result.name) ?? 'pass'
     if (streak.status === current) {
-      this.reported.set(result.name, current)
+      // A check not known yet counts as passing for the events, but is only
+      // established as passing (status()) after `rise` passes in a row.
+      if (!this.reported.has(result.name) && streak.count >= this.rise) this.reported.set(result.name, current)
       return []
     }
     const needed = streak.status === 'fail' ? this.fall : this.rise

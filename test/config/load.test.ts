@@ -374,3 +374,34 @@ t.test('redactedConfig: webhook and peer URLs as scheme://host:port/…, every P
   t.same(plain.webhooks.map((w: any) => w.url), ['https://hooks.slack.com:443/…', 'https://ops.example.org:443/…'])
   t.same(plain.peers, ['http://10.0.1.21:9471/…', 'http://10.0.1.22:9471'])
 })
+
+t.test('format alertmanager: resend_interval (default 1m, 1s-1h) and labels, refused for other formats', async (t) => {
+  const am = buildConfig({ webhooks: [{ name: 'am', url: 'http://127.0.0.1:9093', format: 'alertmanager' }, { name: 'ops', url: 'http://127.0.0.1:9/x' }] }, null)
+  t.equal(am.webhooks[0]!.resend_interval, 60_000, 'the default, in the effective config')
+  t.equal(am.webhooks[1]!.resend_interval, undefined, 'not on other formats')
+  const set = buildConfig({ webhooks: [{ name: 'am', url: 'http://am:9093', format: 'alertmanager', resend_interval: '30s', labels: { pair: 'pg-main', team: 'dba' } }] }, null)
+  t.equal(set.webhooks[0]!.resend_interval, 30_000)
+  t.same(set.webhooks[0]!.labels, { pair: 'pg-main', team: 'dba' })
+  const problems = await problemsOf(() =>
+    buildConfig({
+      webhooks: [
+        { name: 'a', url: 'http://am:9093', format: 'alertmanager', resend_interval: '500ms' },
+        { name: 'b', url: 'http://am:9093', format: 'alertmanager', resend_interval: '2h' },
+        { name: 'c', url: 'http://x:1/', resend_interval: '1m', labels: { pair: 'x' } },
+        { name: 'd', url: 'http://am:9093', format: 'alertmanager', labels: { node: 'x', '1st': 'y', __meta: 'z', empty: '' } },
+        { name: 'e', url: 'http://am:9093', format: 'alertmanager', resend_interval: 'soon' },
+      ],
+    }, null),
+  )
+  t.same(problems.sort(), [
+    'webhooks[0].resend_interval: must be at least 1s (Alertmanager is sent every firing alert this often)',
+    'webhooks[1].resend_interval: must be at most 1h (got "2h")',
+    'webhooks[2].labels: only for format alertmanager (this webhook is format standard)',
+    'webhooks[2].resend_interval: only for format alertmanager (this webhook is format standard)',
+    'webhooks[3].labels.1st: a label name is letters, digits and _, not starting with a digit',
+    'webhooks[3].labels.__meta: names starting with __ are reserved by Prometheus and Alertmanager',
+    'webhooks[3].labels.empty: must not be empty (Alertmanager drops empty labels)',
+    'webhooks[3].labels.node: ha-agent sets this label itself (alertname, node, vrrp_instance, severity, check, webhook, test_id)',
+    'webhooks[4].resend_interval: invalid duration "soon" (use e.g. 500ms, 30s, 5m, 24h, 7d)',
+  ].sort())
+})

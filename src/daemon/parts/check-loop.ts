@@ -10,6 +10,8 @@ import type { Part } from '../lifecycle.js'
 export interface CheckLoop {
   /** runs a round now (or joins the one running) */
   checkNow(): Promise<Verdict>
+  /** the checks of the last round, each with what the debouncer established; undefined before the first round */
+  established(): Array<{ name: string; status: 'pass' | 'fail' | undefined; detail: string }> | undefined
 }
 
 export function checkLoopPart(ctx: DaemonContext, afterRound: () => void): Part {
@@ -61,7 +63,10 @@ export function checkLoopPart(ctx: DaemonContext, afterRound: () => void): Part 
           })
       }
       loop()
-      const service: CheckLoop = { checkNow }
+      const service: CheckLoop = {
+        checkNow,
+        established: () => ctx.state.latest?.checks.map((c) => ({ name: c.name, status: debouncer.status(c.name), detail: c.detail })),
+      }
       return {
         service,
         update(next) {

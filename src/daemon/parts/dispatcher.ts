@@ -1,4 +1,5 @@
 import { startDispatcher } from '../../webhooks/index.js'
+import { alertConditions } from '../alert-conditions.js'
 import type { DaemonContext } from '../context.js'
 import type { Part } from '../lifecycle.js'
 
@@ -13,6 +14,7 @@ export function dispatcherPart(ctx: DaemonContext): Part {
         webhooks: config.webhooks,
         logger: ctx.logger.child({ component: 'webhooks' }),
         onResult: (webhook, result) => ctx.metrics.deliveries.inc({ webhook, result }),
+        alertConditions: () => alertConditions(ctx),
       })
       return {
         service: dispatcher,
