@@ -243,6 +243,8 @@ export function createAlertmanagerSink(opts: AlertmanagerSinkOptions): Alertmana
     },
     deliver(event, signal) {
       return serial(async (): Promise<Attempt> => {
+        // It may have waited behind a resend while the lane stopped.
+        if (signal.aborted) return { result: 'retry', detail: 'abandoned at shutdown' }
         load()
         const nowMs = now()
         const changes = changesForEvent(book, event, nowMs, extra)

@@ -3,6 +3,7 @@
 // across an Alertmanager restart (the re-send brings them back), resolve; through
 // a real outbox and dispatcher, and through `ha-agent run` with `ha-agent notify`.
 import t from 'tap'
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,7 +11,7 @@ import { buildConfig } from '../../src/config/index.js'
 import { silentLogger } from '../../src/log/index.js'
 import { openOutbox, replayDeadLetters } from '../../src/outbox/index.js'
 import { startDispatcher } from '../../src/webhooks/index.js'
-import { startAlertmanager } from '../fixtures/alertmanager.js'
+import { AMTOOL, startAlertmanager } from '../fixtures/alertmanager.js'
 import { runCli } from '../fixtures/cli.js'
 import { runDaemon, waitForLog } from '../fixtures/daemon.js'
 import { waitFor } from '../fixtures/procs.js'
@@ -160,4 +161,16 @@ t.test('`ha-agent run` with `ha-agent notify`: alerts fire, and converge with wh
   t.equal((await am.alerts({ alertname: 'HaAgentTest' })).length, 1, 'the test alert runs its 5 minutes')
   t.ok(daemon.logs().some((l) => l.msg === 'Alertmanager alerts brought in line with what holds now'), 'the daemon says what it resolved')
   t.equal(await daemon.stop(), 0)
+})
+
+t.test('docs/alertmanager.md: its Alertmanager configuration passes amtool check-config', async (t) => {
+  const doc = readFileSync(new URL('../../docs/alertmanager.md', import.meta.url), 'utf8')
+  const block = /```yaml\n(# alertmanager\.yml\n[\s\S]*?)```/.exec(doc)?.[1]
+  t.ok(block, 'the docs have an alertmanager.yml block')
+  const dir = mkdtempSync(join(tmpdir(), 'ha-agent-am-doc-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  writeFileSync(join(dir, 'alertmanager.yml'), block!)
+  const out = execFileSync(AMTOOL, ['check-config', join(dir, 'alertmanager.yml')], { encoding: 'utf8' })
+  t.match(out, /SUCCESS/)
+  t.match(out, /2 inhibit rules/)
 })
