@@ -203,3 +203,22 @@ t.test('two sinks never overlap a request: a resend built before a resolve does 
   t.equal(named(r2!, 'HaAgentVrrpFault')[0]!.endsAt, at, 'then the resolve')
   t.ok(r2!.at >= r1!.at + 250, 'the resolve waited for the resend to be answered')
 })
+
+t.test('a reload that changes the webhook: the new sink starts once the old one closed, with its alerts', async (t) => {
+  const rx = await startReceiver(t)
+  const { stateDir, config, outbox } = setup(t, rx.url, { resend_interval: '1h' })
+  const d = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger })
+  t.teardown(() => d.stop())
+  const fault = await outbox.append(vrrp('FAULT'))
+  await d.waitFor(fault.id, 5000)
+  const before = rx.all.length
+  await new Promise((r) => setTimeout(r, 300))
+  t.equal(rx.all.length, before, 'an hour between re-sends')
+  const next = buildConfig({ state_dir: stateDir, webhooks: [{ name: 'am', url: rx.url, format: 'alertmanager', resend_interval: '1s', labels: { pair: 'b' } }] }, null)
+  d.reload(next.webhooks)
+  const relabelled = await waitFor('the new sink re-sends, relabelled', () => rx.all.slice(before).find((r) => named(r, 'HaAgentVrrpFault').some((a) => a.labels.pair === 'b')), 3000)
+  const [old, now] = [named(relabelled, 'HaAgentVrrpFault').find((a) => !a.labels.pair)!, named(relabelled, 'HaAgentVrrpFault').find((a) => a.labels.pair === 'b')!]
+  t.ok(Date.parse(old.endsAt) <= relabelled.at, 'the alert under the old labels is resolved')
+  t.equal(now.startsAt, fault.timestamp, 'the same alert goes on under the new labels, since the FAULT')
+  await waitFor('another re-send a second later', () => (rx.all.filter((r) => r.at > relabelled.at + 500 && named(r, 'HaAgentVrrpFault').length).length ? true : undefined), 3000)
+})
