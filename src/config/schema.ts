@@ -148,6 +148,9 @@ const webhook = z
       for (const key of ['resend_interval', 'labels'] as const) {
         if (w[key] !== undefined) issue(key, `only for format alertmanager (this webhook is format ${w.format})`)
       }
+    } else {
+      if (w.secret_file !== undefined) issue('secret_file', 'not used by format alertmanager (Alertmanager checks no signature; put basic auth in the url)')
+      if (w.routing_key_file !== undefined) issue('routing_key_file', 'only for format pagerduty')
     }
     for (const name of Object.keys(w.labels ?? {})) {
       if (!labelName.test(name)) issue(['labels', name], 'a label name is letters, digits and _, not starting with a digit')

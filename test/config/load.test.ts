@@ -390,6 +390,7 @@ t.test('format alertmanager: resend_interval (default 1m, 1s-1h) and labels, ref
         { name: 'c', url: 'http://x:1/', resend_interval: '1m', labels: { pair: 'x' } },
         { name: 'd', url: 'http://am:9093', format: 'alertmanager', labels: { node: 'x', '1st': 'y', __meta: 'z', empty: '' } },
         { name: 'e', url: 'http://am:9093', format: 'alertmanager', resend_interval: 'soon' },
+        { name: 'f', url: 'http://am:9093', format: 'alertmanager', secret_file: '/etc/x.secret', routing_key_file: '/etc/x.key' },
       ],
     }, null),
   )
@@ -403,5 +404,7 @@ t.test('format alertmanager: resend_interval (default 1m, 1s-1h) and labels, ref
     'webhooks[3].labels.empty: must not be empty (Alertmanager drops empty labels)',
     'webhooks[3].labels.node: ha-agent sets this label itself (alertname, node, vrrp_instance, severity, check, webhook, test_id)',
     'webhooks[4].resend_interval: invalid duration "soon" (use e.g. 500ms, 30s, 5m, 24h, 7d)',
+    'webhooks[5].secret_file: not used by format alertmanager (Alertmanager checks no signature; put basic auth in the url)',
+    'webhooks[5].routing_key_file: only for format pagerduty',
   ].sort())
 })
