@@ -26,11 +26,12 @@ t.test('lintian: no errors, no warnings', async (t) => {
 
 t.test('contents, modes and metadata', async (t) => {
   const listing = sh('dpkg-deb', ['-c', deb])
-  for (const path of ['./usr/bin/ha-agent', './usr/lib/ha-agent/ha-agent.js', './etc/ha-agent/config.yaml', './lib/systemd/system/ha-agent.service',
+  for (const path of ['./usr/bin/ha-agent', './usr/lib/ha-agent/ha-agent.js', './etc/ha-agent/config.yaml', './usr/lib/systemd/system/ha-agent.service',
     './usr/share/doc/ha-agent/examples/keepalived.conf', './usr/share/doc/ha-agent/examples/haproxy.cfg', './usr/share/doc/ha-agent/copyright', './usr/share/man/man1/ha-agent.1.gz']) {
     t.match(listing, new RegExp(` ${path.replace(/\./g, '\\.')}$`, 'm'), path)
   }
   t.match(listing, /^-rwxr-xr-x root\/root .* \.\/usr\/bin\/ha-agent$/m)
+  t.notMatch(listing, / \.\/lib\//, 'nothing under /lib (aliased to /usr/lib on merged-/usr Debian: lintian aliased-location)')
   const control = sh('dpkg-deb', ['-f', deb])
   t.match(control, /^Depends: nodejs \(>= 20\), adduser$/m)
   t.match(control, /^Recommends: keepalived, haproxy$/m)
@@ -45,7 +46,7 @@ t.test('systemd unit: verify passes, exposure at most 2.0', async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'ha-agent-unit-'))
   t.teardown(() => rmSync(root, { recursive: true, force: true }))
   sh('dpkg-deb', ['-x', deb, root])
-  const unit = join(root, 'lib/systemd/system/ha-agent.service')
+  const unit = join(root, 'usr/lib/systemd/system/ha-agent.service')
   // verify wants the ExecStart binaries to exist: point them into the unpacked package.
   const copy = join(root, 'ha-agent.service')
   writeFileSync(copy, readFileSync(unit, 'utf8').replaceAll('/usr/bin/ha-agent', join(root, 'usr/bin/ha-agent')))
