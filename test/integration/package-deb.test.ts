@@ -3,7 +3,7 @@
 // Debian 13 (trixie) root.
 import t from 'tap'
 import { execFileSync, spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -72,6 +72,9 @@ function chrootBase(): string | undefined {
   if (existsSync(CACHE)) return CACHE
   mkdirSync('/var/cache/ha-agent-test', { recursive: true })
   const build = mkdtempSync('/var/cache/ha-agent-test/build-')
+  // mkdtemp makes it 0700, debootstrap keeps that, and tar records it as the mode of
+  // the root it unpacks: every user but root would be locked out of the whole system.
+  chmodSync(build, 0o755)
   const r = spawnSync('debootstrap', ['--variant=minbase', 'trixie', build, 'http://deb.debian.org/debian'], { encoding: 'utf8' })
   if (r.status !== 0) {
     rmSync(build, { recursive: true, force: true })
@@ -96,6 +99,9 @@ t.test('clean room: install on Debian 13, provision, check, upgrade, purge', asy
     rmSync(root, { recursive: true, force: true })
   })
   sh('tar', ['-C', root, '-xf', base])
+  // `/` as on any Debian system (mkdtemp's 0700, or one in a cache made before the
+  // chmod above, would deny the ha-agent user everything: `Permission denied`).
+  chmodSync(root, 0o755)
   for (const [src, dst, type] of [['proc', 'proc', 'proc'], ['/dev', 'dev', 'bind'], ['sysfs', 'sys', 'sysfs']] as const) {
     const target = join(root, dst)
     if (type === 'bind') sh('mount', ['--bind', src, target])
@@ -137,7 +143,13 @@ t.test('clean room: install on Debian 13, provision, check, upgrade, purge', asy
     'mkdir -p /run/haproxy && chown haproxy:haproxy /run/haproxy && haproxy -D -f /etc/haproxy/haproxy.cfg -p /run/haproxy.pid && sleep 0.5; ' +
     'runuser -u ha-agent -- ha-agent check --only haproxy --json; echo "exit=$?"; kill $(cat /run/haproxy.pid)'], { encoding: 'utf8' })
   const [json, exit] = check.trim().split('\n').slice(-2)
-  const verdict = JSON.parse(json!)
+  const verdict = (() => {
+    try {
+      return JSON.parse(json!)
+    } catch {
+      throw new Error(`ha-agent check --json as the ha-agent user gave no JSON verdict:\n${check}`)
+    }
+  })()
   t.equal(exit, 'exit=1', 'unhealthy: no PgBouncer is reachable from the clean room')
   t.match(verdict.checks[0], { name: 'haproxy', status: 'fail', detail: 'backend pgbouncers: 0/3 servers UP, need 1' }, 'answered by the real HAProxy over its admin socket, as the ha-agent user')
 
