@@ -12,7 +12,7 @@ chmod 0755 "$stage"
 trap 'rm -rf "$stage"' EXIT
 umask 022
 install -d "$stage/DEBIAN" "$stage/usr/bin" "$stage/usr/lib/ha-agent" "$stage/etc/ha-agent" \
-  "$stage/lib/systemd/system" "$stage/usr/share/doc/ha-agent/examples" "$stage/usr/share/man/man1"
+  "$stage/usr/lib/systemd/system" "$stage/usr/share/doc/ha-agent/examples" "$stage/usr/share/man/man1"
 
 install -m 0644 dist/ha-agent.js "$stage/usr/lib/ha-agent/ha-agent.js"
 install -d "$stage/usr/lib/ha-agent/chunks"
@@ -24,7 +24,7 @@ chmod 0755 "$stage/usr/bin/ha-agent"
 
 # 0644 in the archive (lintian); postinst makes it root:ha-agent 0640, since secrets may go in it.
 install -m 0644 "${CONFIG_YAML:-deb/config.yaml}" "$stage/etc/ha-agent/config.yaml"
-install -m 0644 systemd/ha-agent.service "$stage/lib/systemd/system/ha-agent.service"
+install -m 0644 systemd/ha-agent.service "$stage/usr/lib/systemd/system/ha-agent.service"
 install -m 0644 keepalived/keepalived.conf keepalived/keepalived-fifo.conf keepalived/ha-agent.yaml haproxy/haproxy.cfg \
   "$stage/usr/share/doc/ha-agent/examples/"
 

@@ -63,11 +63,19 @@ ensure_build() {
 
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 
-# Runs a command in the background inside a namespace, output to a log, pid to a file.
+# Daemons start as a service manager would start them: a clean environment and /
+# as the working directory. Nothing of the caller's may leak in: a test runner's
+# NODE_OPTIONS (tap's --import loaders, inside a checkout that the ha-agent user
+# may not be able to read, e.g. under /root) kills every node process at start.
+# Those that run as another user get that user's HOME from setpriv --reset-env.
+CLEAN_ENV=(env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8)
+
+# Runs a command in the background inside a namespace, output to a log, pid to a file
+# (the command's own pid: cd, ip, env and setsid all exec).
 spawn() { # spawn NS PIDFILE LOG CMD...
   local netns=$1 pidfile=$2 log=$3
   shift 3
-  ip netns exec "$netns" setsid "$@" >>"$log" 2>&1 </dev/null &
+  (cd / && exec ip netns exec "$netns" "${CLEAN_ENV[@]}" setsid "$@") >>"$log" 2>&1 </dev/null &
   echo $! >"$pidfile"
 }
 
@@ -110,7 +118,7 @@ start_keepalived() {
 start_agent() {
   local n=$1
   spawn "$(ns "$n")" "$DIR/n$n/agent.pid" "$DIR/n$n/agent.log" \
-    setpriv --reuid=ha-agent --regid=ha-agent --init-groups -- "$(command -v node)" "$DIR/bin/ha-agent.js" run --config "$DIR/n$n/config.yaml"
+    setpriv --reuid=ha-agent --regid=ha-agent --init-groups --reset-env -- "$(command -v node)" "$DIR/bin/ha-agent.js" run --config "$DIR/n$n/config.yaml"
 }
 
 setup_node() {
@@ -156,7 +164,7 @@ setup_node() {
 
 start_postgres() {
   local d=$DIR/db
-  spawn "$DB" "$d/postgres.pid" "$d/postgres.log" setpriv --reuid=postgres --regid=postgres --init-groups -- \
+  spawn "$DB" "$d/postgres.pid" "$d/postgres.log" setpriv --reuid=postgres --regid=postgres --init-groups --reset-env -- \
     "$(pg_bin)/postgres" -D "$d/pgdata" -k "$d" -c listen_addresses=127.0.0.1 -c port=5432 -c fsync=off
 }
 
@@ -194,7 +202,7 @@ logfile = $d/pgbouncer$i.log
 pidfile = $d/pgbouncer$i.pid
 EOF
     chown postgres:postgres "$d/pgbouncer$i.ini"
-    spawn "$DB" "$d/pgbouncer$i.main.pid" "$d/pgbouncer$i.out" setpriv --reuid=postgres --regid=postgres --init-groups -- pgbouncer "$d/pgbouncer$i.ini"
+    spawn "$DB" "$d/pgbouncer$i.main.pid" "$d/pgbouncer$i.out" setpriv --reuid=postgres --regid=postgres --init-groups --reset-env -- "$(command -v pgbouncer)" "$d/pgbouncer$i.ini"
   done
   wait_postgres
 }
@@ -277,7 +285,7 @@ status() {
   if [ "$STYLE" = agent ]; then
     for n in 1 2; do
       echo "--- node $n"
-      ip netns exec "$(ns "$n")" "$DIR/n$n/ha-agent" status 2>&1 | sed -n '1,6p' || true
+      ip netns exec "$(ns "$n")" "${CLEAN_ENV[@]}" "$DIR/n$n/ha-agent" status 2>&1 | sed -n '1,6p' || true
     done
   fi
   cat <<EOF

@@ -3,7 +3,7 @@
 // Debian 13 (trixie) root.
 import t from 'tap'
 import { execFileSync, spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -26,11 +26,12 @@ t.test('lintian: no errors, no warnings', async (t) => {
 
 t.test('contents, modes and metadata', async (t) => {
   const listing = sh('dpkg-deb', ['-c', deb])
-  for (const path of ['./usr/bin/ha-agent', './usr/lib/ha-agent/ha-agent.js', './etc/ha-agent/config.yaml', './lib/systemd/system/ha-agent.service',
+  for (const path of ['./usr/bin/ha-agent', './usr/lib/ha-agent/ha-agent.js', './etc/ha-agent/config.yaml', './usr/lib/systemd/system/ha-agent.service',
     './usr/share/doc/ha-agent/examples/keepalived.conf', './usr/share/doc/ha-agent/examples/haproxy.cfg', './usr/share/doc/ha-agent/copyright', './usr/share/man/man1/ha-agent.1.gz']) {
     t.match(listing, new RegExp(` ${path.replace(/\./g, '\\.')}$`, 'm'), path)
   }
   t.match(listing, /^-rwxr-xr-x root\/root .* \.\/usr\/bin\/ha-agent$/m)
+  t.notMatch(listing, / \.\/lib\//, 'nothing under /lib (aliased to /usr/lib on merged-/usr Debian: lintian aliased-location)')
   const control = sh('dpkg-deb', ['-f', deb])
   t.match(control, /^Depends: nodejs \(>= 20\), adduser$/m)
   t.match(control, /^Recommends: keepalived, haproxy$/m)
@@ -45,7 +46,7 @@ t.test('systemd unit: verify passes, exposure at most 2.0', async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'ha-agent-unit-'))
   t.teardown(() => rmSync(root, { recursive: true, force: true }))
   sh('dpkg-deb', ['-x', deb, root])
-  const unit = join(root, 'lib/systemd/system/ha-agent.service')
+  const unit = join(root, 'usr/lib/systemd/system/ha-agent.service')
   // verify wants the ExecStart binaries to exist: point them into the unpacked package.
   const copy = join(root, 'ha-agent.service')
   writeFileSync(copy, readFileSync(unit, 'utf8').replaceAll('/usr/bin/ha-agent', join(root, 'usr/bin/ha-agent')))
@@ -71,6 +72,9 @@ function chrootBase(): string | undefined {
   if (existsSync(CACHE)) return CACHE
   mkdirSync('/var/cache/ha-agent-test', { recursive: true })
   const build = mkdtempSync('/var/cache/ha-agent-test/build-')
+  // mkdtemp makes it 0700, debootstrap keeps that, and tar records it as the mode of
+  // the root it unpacks: every user but root would be locked out of the whole system.
+  chmodSync(build, 0o755)
   const r = spawnSync('debootstrap', ['--variant=minbase', 'trixie', build, 'http://deb.debian.org/debian'], { encoding: 'utf8' })
   if (r.status !== 0) {
     rmSync(build, { recursive: true, force: true })
@@ -95,6 +99,9 @@ t.test('clean room: install on Debian 13, provision, check, upgrade, purge', asy
     rmSync(root, { recursive: true, force: true })
   })
   sh('tar', ['-C', root, '-xf', base])
+  // `/` as on any Debian system (mkdtemp's 0700, or one in a cache made before the
+  // chmod above, would deny the ha-agent user everything: `Permission denied`).
+  chmodSync(root, 0o755)
   for (const [src, dst, type] of [['proc', 'proc', 'proc'], ['/dev', 'dev', 'bind'], ['sysfs', 'sys', 'sysfs']] as const) {
     const target = join(root, dst)
     if (type === 'bind') sh('mount', ['--bind', src, target])
@@ -137,7 +144,13 @@ t.test('clean room: install on Debian 13, provision, check, upgrade, purge', asy
     'mkdir -p /run/haproxy && chown haproxy:haproxy /run/haproxy && haproxy -D -f /etc/haproxy/haproxy.cfg -p /run/haproxy.pid && sleep 0.5; ' +
     'runuser -u ha-agent -- ha-agent check --only haproxy --json; echo "exit=$?"; kill $(cat /run/haproxy.pid)'], { encoding: 'utf8' })
   const [json, exit] = check.trim().split('\n').slice(-2)
-  const verdict = JSON.parse(json!)
+  const verdict = (() => {
+    try {
+      return JSON.parse(json!)
+    } catch {
+      throw new Error(`ha-agent check --json as the ha-agent user gave no JSON verdict:\n${check}`)
+    }
+  })()
   t.equal(exit, 'exit=1', 'unhealthy: no PgBouncer is reachable from the clean room')
   t.match(verdict.checks[0], { name: 'haproxy', status: 'fail', detail: 'backend pgbouncers: 0/3 servers UP, need 1' }, 'answered by the real HAProxy over its level-user socket, as the ha-agent user')
 
