@@ -27,6 +27,8 @@ type RoleState = 'MASTER' | 'BACKUP'
  * on the VRRP segment sees as much in the adverts.
  */
 export function roleAnswer(s: StatusSnapshot, want: RoleState, instance: string | undefined): { ok: boolean; reason: string } {
+  // A keepalived killed with SIGKILL says nothing: its last recorded state would stay MASTER.
+  if (s.keepalived?.up === false) return { ok: false, reason: 'keepalived is not running' }
   const all = s.instances
   if (instance !== undefined) {
     const i = all.find((x) => x.name === instance)

@@ -85,6 +85,11 @@ t.test('/master with every instance MASTER, and with none known', async (t) => {
   const fault = appWith(snapshot({ instances: [inst('VI_1', 'FAULT')] }))
   t.equal((await fault.inject({ url: '/master' })).statusCode, 503)
   t.equal((await fault.inject({ url: '/backup' })).statusCode, 503, 'FAULT is neither')
+  // keepalived killed with SIGKILL sent no STOP: the recorded MASTER is not believed.
+  const gone = appWith(snapshot({ instances: [inst('VI_1', 'MASTER')], keepalived: { up: false, pid_file: '/run/keepalived_vrrp.pid', detail: 'pid 42 is gone' } }))
+  const g = await gone.inject({ url: '/master' })
+  t.equal(g.statusCode, 503)
+  t.same(JSON.parse(g.body), { role: 'MASTER', holds: false, reason: 'keepalived is not running' })
 })
 
 t.test('/health: 200 when healthy, 503 when not, naming failing checks but no detail', async (t) => {
