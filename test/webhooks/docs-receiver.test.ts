@@ -50,3 +50,8 @@ t.test('the documented receiver verifies our requests and refuses a wrong secret
   const wrong = await deliver(['whsec_' + randomBytes(32).toString('base64')])
   t.match(wrong.results, [{ result: 'dead', detail: 'HTTP 401' }])
 })
+
+t.test('the README shows the same receiver, to the letter', async (t) => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+  t.ok(readme.includes('```js\n' + snippet + '```'), 'README.md carries the tested snippet')
+})
