@@ -39,4 +39,16 @@ writeFileSync('dist/meta.json', JSON.stringify(result.metafile))
 chmodSync('dist/ha-agent.js', 0o755)
 const outputs = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWith('.js'))
 const total = outputs.reduce((s, [, o]) => s + o.bytes, 0)
+
+// dist/ha-agent: the sh launcher (src/launcher/ha-agent.sh) for this tree: Node.js
+// from PATH, the bundle next to the launcher. deb/build.sh and lab/lab.sh set
+// their own paths with one sed on the HA_AGENT_NODE= and HA_AGENT_JS= lines.
+const launcher = readFileSync('src/launcher/ha-agent.sh', 'utf8')
+const devPaths = launcher
+  .replace(/^HA_AGENT_NODE=.*$/m, 'HA_AGENT_NODE=node')
+  // $0 is the path the launcher was started by (the kernel passes it on): ${0%/*} is its directory.
+  .replace(/^HA_AGENT_JS=.*$/m, 'HA_AGENT_JS=${0%/*}/ha-agent.js')
+if (devPaths === launcher || !devPaths.includes('HA_AGENT_JS=${0%/*}')) throw new Error('build: src/launcher/ha-agent.sh has lost its HA_AGENT_NODE=/HA_AGENT_JS= lines')
+writeFileSync('dist/ha-agent', devPaths, { mode: 0o755 })
+chmodSync('dist/ha-agent', 0o755)
 console.log(`dist/ha-agent.js ${(result.metafile.outputs['dist/ha-agent.js'].bytes / 1024).toFixed(0)} KiB + ${outputs.length - 1} chunks, ${(total / 1024).toFixed(0)} KiB in all`)
