@@ -176,10 +176,10 @@ t.test('stale, foreign, missing or malformed verdicts: Node.js, with the same ar
     ['fewer text lines than counted', `ha-agent-verdict 1\nexit 0\nconfig ${n.config}\nlines 3\ntext x\njson {}\n`],
     ['truncated', `ha-agent-verdict 1\nexit 0\nconfig ${n.config}\nlines 1\ntext x`],
     ['empty', ''],
-  ]) {
+  ] as Array<[string, string]>) {
     writeFileSync(verdict, content)
     utimesSync(verdict, new Date(), new Date(Date.now() + 5000))
-    viaNode(what!)
+    viaNode(what)
   }
   rmSync(n.runtimeDir, { recursive: true })
   viaNode('no runtime_dir')
