@@ -16,6 +16,7 @@ import { startDispatcher, type Dispatcher } from '../webhooks/index.js'
 import { CLUSTER_DEFAULTS, FlapDamper, startCluster, type Cluster } from '../cluster/index.js'
 import { CheckDebouncer } from './debounce.js'
 import { writeTrackFile } from './track-file.js'
+import { removeVerdictFile, writeVerdictFile } from '../launcher/verdict-file.js'
 import { decideFault, type FaultDecision } from './fault.js'
 import { VERSION } from '../cli/version.js'
 
@@ -112,8 +113,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   let confirmTimer: NodeJS.Timeout | undefined
   const confirmMs = () => 2 * Math.max(config.checks.interval_ms, config.cluster?.poll_interval_ms ?? 0)
 
-  /** The one place that decides the track_file value. */
+  /** Every change of the verdict or the track_file decision, also published for the sh launcher. */
   const updateFault = () => {
+    decideTrackFile()
+    publishVerdict()
+  }
+
+  /** The one place that decides the track_file value. */
+  const decideTrackFile = () => {
     // A check round or peer poll finishing after stop() (or mid-reload) decides nothing.
     if (stopped || !dispatcher) return
     const w = watch?.current()
@@ -207,6 +214,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     let checks: CheckResult[]
     if (fresh) checks = latest!.checks.filter((c) => wanted.includes(c.name))
     else checks = (await runChecks(config, { only: wanted, timeoutMs })).checks
+    return viewOf(checks)
+  }
+
+  /** The checks with the fast watch's view of HAProxy on top, and relative health. */
+  const viewOf = (results: CheckResult[]): Verdict => {
+    let checks = results
     const w = watch?.current()
     if (w && watchKnown && !w.up) {
       checks = checks.map((c) => (c.name === 'haproxy' ? { ...c, status: 'fail', detail: w.detail, checkedAt: new Date(w.since).toISOString() } : c))
@@ -215,6 +228,36 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     let healthy = checks.every((c) => c.status === 'pass')
     if (!healthy && fault.checkExit === 0 && fault.shared && checks.every((c) => c.status === 'pass' || fault.shared!.includes(c.name))) healthy = true
     return { healthy, checks, checkedAt: new Date().toISOString(), source: 'daemon' }
+  }
+
+  /**
+   * runtime_dir/verdict: what `ha-agent check` (no --only) gets from freshVerdict()
+   * now, for the sh launcher to answer without starting Node.js. It expires as
+   * the round it comes from ages (2 intervals, like freshVerdict, plus a timeout).
+   */
+  let publishFailed = false
+  const publishVerdict = () => {
+    if (stopped || !latest || !config.configPath) return
+    const verdict = viewOf(latest.checks)
+    try {
+      writeVerdictFile(config.runtime_dir, {
+        exitCode: verdict.healthy ? 0 : 1,
+        configPath: resolve(config.configPath),
+        verdict,
+        expiresAt: latestAt + 2 * config.checks.interval_ms + config.checks.timeout_ms,
+      })
+      publishFailed = false
+    } catch (err) {
+      if (!publishFailed) logger.warn({ err, runtime_dir: config.runtime_dir }, 'cannot publish the verdict file: `ha-agent check` starts Node.js meanwhile')
+      publishFailed = true
+    }
+  }
+  const unpublishVerdict = () => {
+    try {
+      removeVerdictFile(config.runtime_dir)
+    } catch (err) {
+      logger.warn({ err, runtime_dir: config.runtime_dir }, 'cannot remove the verdict file')
+    }
   }
 
   /** `check`/`notify` started with another config file must not take this daemon's word for it. */
@@ -363,6 +406,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     async reload(next) {
       logger.info('reloading configuration')
       await stopParts()
+      if (next.runtime_dir !== config.runtime_dir) unpublishVerdict()
       config = next
       debouncer = new CheckDebouncer(config.checks.fall, config.checks.rise)
       flap = new FlapDamper(flapSettings().flap_max, flapSettings().flap_window_ms)
@@ -371,6 +415,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     async stop() {
       stopped = true
       await stopParts()
+      unpublishVerdict()
       logger.info('ha-agent daemon stopped')
     },
   }
