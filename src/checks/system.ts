@@ -5,6 +5,10 @@ import type { Finding } from './deadline.js'
 
 type SystemCheckConfig = NonNullable<AgentConfig['checks']['system']>
 
+const IFF_UP = 0x1
+const COUNTERS = ['rx_errors', 'tx_errors', 'rx_dropped', 'tx_dropped'] as const
+
+/** One sysfs attribute of the interface, trimmed; undefined when it cannot be read. */
 const sysfs = (iface: string, file: string) =>
   readFile(`/sys/class/net/${iface}/${file}`, 'utf8').then(
     (s) => s.trim(),
@@ -12,24 +16,31 @@ const sysfs = (iface: string, file: string) =>
   )
 
 /**
- * The link state through systeminformation's networkStats(iface): it reads sysfs
- * with an async child process. Not networkInterfaces(): that one runs execSync
- * per interface and stalls the event loop for 60-140 ms here, long enough to
- * break the check's own deadline and the daemon's 100 ms HAProxy watch.
+ * The link state straight from sysfs, as `ip link` reports it: a few small reads,
+ * no process. (systeminformation's networkStats() ran a shell and several `cat`s
+ * for the same files every round; its networkInterfaces() ran execSync per
+ * interface and stalled the event loop for 60-140 ms.) Note that /sys/class/net
+ * shows the network namespace sysfs was mounted in, as `ip netns exec` arranges.
  */
-async function linkState(iface: string): Promise<{ operstate: string; errors?: Record<string, number> }> {
-  const mod = await import('systeminformation')
-  // A CommonJS module: Node's ESM loader exposes its named exports, the esbuild
-  // bundle only a default export. Take whichever carries the functions.
-  const si = (mod as unknown as { default?: typeof mod }).default ?? mod
-  const [stats] = await si.networkStats(iface)
-  const operstate = stats?.operstate && stats.operstate !== 'unknown' ? stats.operstate : ((await sysfs(iface, 'operstate')) ?? 'unknown')
-  if (!stats) return { operstate }
-  return { operstate, errors: { rx_errors: stats.rx_errors, tx_errors: stats.tx_errors, rx_dropped: stats.rx_dropped, tx_dropped: stats.tx_dropped } }
+async function linkState(iface: string) {
+  const [flags, operstate, carrier, ...counters] = await Promise.all([
+    sysfs(iface, 'flags'),
+    sysfs(iface, 'operstate'),
+    // EINVAL while the interface is administratively down: undefined then
+    sysfs(iface, 'carrier'),
+    ...COUNTERS.map((c) => sysfs(iface, `statistics/${c}`)),
+  ])
+  if (flags === undefined) return undefined
+  const errors: Record<string, number> = {}
+  COUNTERS.forEach((c, i) => {
+    if (counters[i] !== undefined) errors[c] = Number(counters[i])
+  })
+  return { adminUp: (Number(flags) & IFF_UP) !== 0, operstate: operstate ?? 'unknown', carrier: carrier === undefined ? undefined : carrier === '1', errors }
 }
 
 /** The VRRP interface is up; which VIPs this host holds is reported, never a failure. */
 export async function probeSystem(cfg: SystemCheckConfig): Promise<Finding> {
+  // getifaddrs(3): no process, no blocking
   const addresses = networkInterfaces()
   const held = cfg.vips.filter((vip) =>
     Object.values(addresses).some((list) => list?.some((a) => a.address === vip.replace(/\/\d+$/, ''))),
@@ -39,18 +50,17 @@ export async function probeSystem(cfg: SystemCheckConfig): Promise<Finding> {
   if (cfg.interface) {
     const iface = cfg.interface
     data.interface = iface
-    // networkStats says "unknown" for a missing interface too: sysfs tells them apart.
-    if ((await sysfs(iface, 'flags')) === undefined) {
+    const link = iface.includes('/') || iface === '.' || iface === '..' ? undefined : await linkState(iface)
+    if (!link) {
       data.operstate = 'missing'
       return { ok: false, detail: `interface ${iface} is missing; ${detail}`, data }
     }
-    const link = await linkState(iface)
     data.operstate = link.operstate
-    if (link.errors) data.link_errors = link.errors
+    if (link.carrier !== undefined) data.carrier = link.carrier
+    if (Object.keys(link.errors).length) data.link_errors = link.errors
     // Drivers without carrier detection (loopback, dummy, some tunnels) say
     // "unknown"; like `ip link`, such an interface counts as up when IFF_UP is set.
-    let up = link.operstate === 'up'
-    if (!up && link.operstate === 'unknown') up = (Number(await sysfs(iface, 'flags')) & 0x1) !== 0
+    const up = link.operstate === 'up' || (link.operstate === 'unknown' && link.adminUp)
     if (!up) return { ok: false, detail: `interface ${iface} is ${link.operstate}; ${detail}`, data }
     detail = `interface ${iface} up; ${detail}`
   }
