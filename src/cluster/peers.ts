@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { Logger } from '../log/index.js'
+import type { Agent } from 'node:http'
 import { httpCall, HttpTimeoutError } from '../http/index.js'
 
 export interface PeerView {
@@ -15,10 +16,10 @@ export interface PeerView {
   last_seen?: string
 }
 
-/** GET <peer>/status with a hard deadline; never throws. */
-export async function pollPeer(url: string, timeoutMs: number, token: string | undefined): Promise<PeerView> {
+/** GET <peer>/status with a hard deadline; never throws. With a keep-alive agent, on one kept connection. */
+export async function pollPeer(url: string, timeoutMs: number, token: string | undefined, agent?: Agent): Promise<PeerView> {
   try {
-    const res = await httpCall(new URL('/status', url).toString(), { headers: token ? { authorization: `Bearer ${token}` } : {}, timeoutMs })
+    const res = await httpCall(new URL('/status', url).toString(), { headers: token ? { authorization: `Bearer ${token}` } : {}, timeoutMs, ...(agent ? { agent } : {}) })
     if (res.status !== 200) return { url, reachable: false, error: `HTTP ${res.status}` }
     const s = JSON.parse(res.body) as Record<string, any>
     return {

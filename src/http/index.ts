@@ -1,1 +1,1 @@
-export { httpCall, HttpTimeoutError, type HttpResponse } from './client.js'
+export { httpCall, keepAliveAgent, HttpTimeoutError, type HttpCallOptions, type HttpResponse } from './client.js'
