@@ -236,16 +236,17 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
    * the round it comes from ages (2 intervals, like freshVerdict, plus a timeout).
    */
   let publishFailed = false
+  let published = ''
   const publishVerdict = () => {
     if (stopped || !latest || !config.configPath) return
     const verdict = viewOf(latest.checks)
+    const expiresAt = latestAt + 2 * config.checks.interval_ms + config.checks.timeout_ms
+    // A peer poll that changes nothing needs no new file (a write and a rename each).
+    const key = `${expiresAt} ${verdict.healthy} ${JSON.stringify(verdict.checks)}`
+    if (key === published) return
     try {
-      writeVerdictFile(config.runtime_dir, {
-        exitCode: verdict.healthy ? 0 : 1,
-        configPath: resolve(config.configPath),
-        verdict,
-        expiresAt: latestAt + 2 * config.checks.interval_ms + config.checks.timeout_ms,
-      })
+      writeVerdictFile(config.runtime_dir, { exitCode: verdict.healthy ? 0 : 1, configPath: resolve(config.configPath), verdict, expiresAt })
+      published = key
       publishFailed = false
     } catch (err) {
       if (!publishFailed) logger.warn({ err, runtime_dir: config.runtime_dir }, 'cannot publish the verdict file: `ha-agent check` starts Node.js meanwhile')
@@ -253,6 +254,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     }
   }
   const unpublishVerdict = () => {
+    published = ''
     try {
       removeVerdictFile(config.runtime_dir)
     } catch (err) {
