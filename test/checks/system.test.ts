@@ -11,9 +11,9 @@ t.test('loopback is up; 127.0.0.1 is found, a foreign VIP is only reported', asy
   t.notMatch(f.detail, /192\.0\.2\.77/)
 })
 
-t.test('the link counters come from sysfs, as numbers', async (t) => {
+t.test('the link counters come from /proc/net/dev, as numbers', async (t) => {
   const f = await probeSystem({ interface: 'lo', vips: [] })
-  t.match(f.data, { operstate: 'unknown', carrier: true, link_errors: { rx_errors: Number, tx_errors: Number, rx_dropped: Number, tx_dropped: Number } })
+  t.match(f.data, { operstate: 'unknown', link_errors: { rx_errors: Number, tx_errors: Number, rx_dropped: Number, tx_dropped: Number } })
 })
 
 t.test('an interface name is a name, not a path', async (t) => {
