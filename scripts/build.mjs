@@ -5,6 +5,24 @@
 // what each path pulls in.
 import { build } from 'esbuild'
 import { readFileSync, writeFileSync, chmodSync, mkdirSync, rmSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+
+// pg picks node:net or Cloudflare's sockets when it loads (pg/lib/stream.js), and on
+// Node.js 20 its test, `typeof Response`, loads undici and compiles undici's
+// WebAssembly HTTP parser: +13 MB RSS (measured) in a daemon that never uses
+// fetch, and a crash under --jitless. This bundle is for Node.js only
+// (cloudflare:sockets is external below), so the answer is known: no.
+const pgOnNodeOnly = {
+  name: 'pg-on-node-only',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]pg[\\/]lib[\\/]stream\.js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8')
+      const contents = source.replace(/^function isCloudflareRuntime\(\) \{$/m, 'function isCloudflareRuntime() {\n  return false')
+      if (contents === source) throw new Error(`build: ${args.path} no longer has isCloudflareRuntime(): check the pg-on-node-only plugin`)
+      return { contents, loader: 'js' }
+    })
+  },
+}
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
 rmSync('dist/chunks', { recursive: true, force: true })
@@ -25,6 +43,7 @@ const result = await build({
   define: { __VERSION__: JSON.stringify(pkg.version) },
   // pg's optional native binding and Cloudflare socket shim are never used here.
   external: ['pg-native', 'cloudflare:sockets'],
+  plugins: [pgOnNodeOnly],
   banner: {
     js: [
       '#!/usr/bin/env node',
