@@ -2,7 +2,7 @@
 // delivers the outbox, reads the notify FIFO, serves the control socket and the
 // HTTP API. Started by a function that returns stop(), so tests run it in-process.
 import { resolve } from 'node:path'
-import { schedule, type ScheduledTask } from 'node-cron'
+import type { ScheduledTask } from 'node-cron'
 import type { FastifyInstance } from 'fastify'
 import { buildApp, createMetrics, type AgentMetrics, type StatusSnapshot } from '../api/index.js'
 import { configuredChecks, runChecks, type CheckName, type CheckResult, type Verdict } from '../checks/index.js'
@@ -370,6 +370,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       await api.listen({ host, port })
     }
     if (config.heartbeat) {
+      // node-cron loads only when a heartbeat is configured
+      const { schedule } = await import('node-cron')
       heartbeat = schedule(config.heartbeat, () => void emit({ type: 'agent.heartbeat', data: { node: config.node, state: fault.fault ? 'fault' : 'ok' } }))
     }
     loop()
