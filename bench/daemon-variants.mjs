@@ -7,8 +7,10 @@
 //   node bench/daemon-variants.mjs [--window S] [--warmup S] [--repeat N] VARIANT...
 //
 // VARIANT is LABEL=SPEC, SPEC a list of words: Node.js flags (--max-semi-space-size=1),
-// environment (MALLOC_ARENA_MAX=2) and bundle=DIR (another build's dist/, e.g. of an
-// older commit: git archive C | tar -x -C /tmp/c && (cd /tmp/c && npm ci && npm run build)).
+// environment (MALLOC_ARENA_MAX=2), bundle=DIR (another build's dist/, e.g. of an
+// older commit: git archive C | tar -x -C /tmp/c && (cd /tmp/c && npm ci && npm run build))
+// and sed=EXPR (applied to both nodes' config.yaml, e.g. sed=s/interval_ms:.500/interval_ms:.1000/;
+// no spaces in a word).
 // An empty SPEC is the build of this tree with no flags. Variants run round-robin
 // --repeat times, so a host that gets busier half-way does not favour one of them.
 // Prints a table and the raw numbers as JSON.
@@ -37,6 +39,7 @@ const variants = args.map((a) => {
     flags: words.filter((w) => w.startsWith('--')),
     env: words.filter((w) => /^[A-Z_][A-Z0-9_]*=/.test(w)),
     bundle: words.find((w) => w.startsWith('bundle='))?.slice('bundle='.length),
+    sed: words.filter((w) => w.startsWith('sed=')).map((w) => w.slice('sed='.length)),
   }
 })
 if (!variants.length || process.getuid() !== 0) {
@@ -58,8 +61,13 @@ const kb = (pid, key) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(readFileSyn
 const pidOf = (n) => Number(readFileSync(`${dir}/n${n}/agent.pid`, 'utf8'))
 
 const original = {}
+const originalConfig = {}
 function apply(v) {
   for (const n of [1, 2]) {
+    const config = `${dir}/n${n}/config.yaml`
+    originalConfig[n] ??= readFileSync(config, 'utf8')
+    writeFileSync(config, originalConfig[n])
+    for (const e of v.sed) execFileSync('sed', ['-i', e, config])
     const launcher = `${dir}/n${n}/ha-agent`
     original[n] ??= readFileSync(launcher, 'utf8')
     // the launcher's `run` line is where the daemon's flags live; environment goes in front of it
@@ -96,6 +104,7 @@ try {
       const ms = Date.now() - t0
       const row = {
         label: v.label,
+        sed: v.sed.join(' '),
         round: r + 1,
         argv: argv.slice(1, argv.findIndex((a) => a.endsWith('ha-agent.js'))).join(' '),
         env: v.env.join(' '),
@@ -114,6 +123,6 @@ console.log('| variant | Node.js flags / env | node 1 CPU | node 1 RSS (peak) | 
 console.log('| --- | --- | --- | --- | --- | --- | --- |')
 for (const r of results) {
   const [a, b] = r.nodes
-  console.log(`| ${r.label}${REPEAT > 1 ? ` #${r.round}` : ''} | ${[r.argv, r.env].filter(Boolean).join(' ') || '-'} | ${a.cpu_percent} % | ${a.rss_mb} (${a.hwm_mb}) MB | ${b.cpu_percent} % | ${b.rss_mb} (${b.hwm_mb}) MB | ${r.load1} |`)
+  console.log(`| ${r.label}${REPEAT > 1 ? ` #${r.round}` : ''} | ${[r.argv, r.env, r.sed && `config: ${r.sed}`].filter(Boolean).join(' ') || '-'} | ${a.cpu_percent} % | ${a.rss_mb} (${a.hwm_mb}) MB | ${b.cpu_percent} % | ${b.rss_mb} (${b.hwm_mb}) MB | ${r.load1} |`)
 }
 console.log(JSON.stringify(results))

@@ -9,9 +9,10 @@ import { readFile } from 'node:fs/promises'
 
 // pg picks node:net or Cloudflare's sockets when it loads (pg/lib/stream.js), and on
 // Node.js 20 its test, `typeof Response`, loads undici and compiles undici's
-// WebAssembly HTTP parser: +13 MB RSS (measured) in a daemon that never uses
-// fetch, and a crash under --jitless. This bundle is for Node.js only
-// (cloudflare:sockets is external below), so the answer is known: no.
+// WebAssembly HTTP parser: +13 MB RSS in a bare process, 2-4 MB in the lab's
+// daemon (bench/RESULTS.md), for a fetch nobody makes; and a crash under
+// --jitless (no WebAssembly). This bundle is for Node.js only (cloudflare:sockets
+// is external below), so the answer is known: no.
 const pgOnNodeOnly = {
   name: 'pg-on-node-only',
   setup(b) {
