@@ -29,9 +29,15 @@ function launcher(args: string[], opts: { strace?: string } = {}) {
 }
 const noLatency = (s: string) => s.replace(/ +\d+ms  /g, ' Nms  ')
 
-const daemon = runDaemon(t, config)
+// through the launcher: with the daemon's Node.js flags (--lite-mode: no WebAssembly), against the whole stack
+const daemon = runDaemon(t, config, { launcher: true })
 await waitForLog(daemon, (l) => l.msg === 'ha-agent daemon started', 'daemon start', 15_000)
 await waitFor('a healthy published verdict', () => (existsSync(verdictFile) && launcher(['check']).code === 0) || undefined, 20_000, 100)
+
+t.test('the daemon runs with the launcher\'s Node.js flags', async (t) => {
+  const argv = readFileSync(`/proc/${daemon.child.pid}/cmdline`, 'utf8').split('\0')
+  t.ok(argv.includes('--lite-mode'), argv.join(' '))
+})
 
 t.test('the verdict file: fresh for 2 intervals + a timeout, 0644, naming the absolute config', async (t) => {
   const st = statSync(verdictFile)
@@ -107,7 +113,7 @@ t.test('SIGTERM removes the verdict: the launcher hands `check` to Node.js again
 })
 
 t.test('SIGKILL: the verdict left behind expires within 2 intervals + a timeout', async (t) => {
-  const again = runDaemon(t, config)
+  const again = runDaemon(t, config, { launcher: true })
   await waitFor('published', () => existsSync(verdictFile) || undefined, 15_000)
   await waitFor('answered by the launcher', () => /\(daemon\)\n$/.test(launcher(['check']).stdout) || undefined, 15_000, 50)
   again.child.kill('SIGKILL')
