@@ -104,11 +104,13 @@ start_node_init() {
 node_init() { [ -f "$DIR/n$1/init.pid" ] && children "$(cat "$DIR/n$1/init.pid")"; }
 
 spawn_in_node() { # spawn_in_node N PIDFILE LOG CMD...: CMD's host pid goes to PIDFILE
-  local n=$1 pidfile=$2 log=$3 init pid=
+  # (NODE_CGROUP=0: in the node's PID namespace only, its CPU not counted: HAProxy)
+  local n=$1 pidfile=$2 log=$3 init pid= cg=$CGROUP/n$n
+  [ "${NODE_CGROUP:-1}" = 1 ] || cg=$CGROUP
   shift 3
   init=$(node_init "$n")
   [ -n "$init" ] || die "node $n has no accounting namespace (lab up with LAB_ACCOUNTING=1)"
-  setsid sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$CGROUP/n$n" \
+  setsid sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$cg" \
     ip netns exec "$(ns "$n")" nsenter --target "$init" --pid --mount -- "$@" >>"$log" 2>&1 </dev/null &
   local nsenter=$!
   for _ in $(seq 200); do pid=$(children "$nsenter"); [ -n "$pid" ] && break; sleep 0.01; done
@@ -171,7 +173,12 @@ node_paths() { # the shipped files name /usr/bin/ha-agent, /run/ha-agent and /ru
 start_haproxy() {
   local n=$1
   rm -f "$DIR/n$n/haproxy.sock"
-  spawn "$(ns "$n")" "$DIR/n$n/haproxy.pid" "$DIR/n$n/haproxy.log" haproxy -db -f "$DIR/n$n/haproxy.cfg"
+  if [ "$ACCOUNTING" = 1 ]; then
+    # in the node's PID namespace (the guide's check looks for it there), outside its cgroup
+    NODE_CGROUP=0 spawn_in_node "$n" "$DIR/n$n/haproxy.pid" "$DIR/n$n/haproxy.log" haproxy -db -f "$DIR/n$n/haproxy.cfg"
+  else
+    spawn "$(ns "$n")" "$DIR/n$n/haproxy.pid" "$DIR/n$n/haproxy.log" haproxy -db -f "$DIR/n$n/haproxy.cfg"
+  fi
   for _ in $(seq 100); do [ -S "$DIR/n$n/haproxy.sock" ] && return 0; sleep 0.05; done
   die "HAProxy on node $n did not start: $(tail -5 "$DIR/n$n/haproxy.log")"
 }
@@ -226,8 +233,13 @@ setup_node() {
     # The guide's way, for comparison: a process check every second, fall 2, weight -20,
     # priorities 101/100, advert_int 1, curl notify scripts. `killall -0 haproxy` would
     # see the other node's HAProxy in this shared PID namespace, so the same check is
-    # made per node with the pid file.
-    printf '#!/bin/sh\nkill -0 "$(cat %s/haproxy.pid)"\n' "$d" >"$d/chk_haproxy.sh"
+    # made per node with the pid file. With LAB_ACCOUNTING=1 each node has a PID
+    # namespace of its own, HAProxy in it: the guide's own `killall -0 haproxy`.
+    if [ "$ACCOUNTING" = 1 ]; then
+      printf '#!/bin/sh\nkillall -0 haproxy\n' >"$d/chk_haproxy.sh"
+    else
+      printf '#!/bin/sh\nkill -0 "$(cat %s/haproxy.pid)"\n' "$d" >"$d/chk_haproxy.sh"
+    fi
     printf '#!/bin/sh\ncurl -s -m 2 -X POST -H "content-type: application/json" -d "{\\"type\\":\\"guide.notify\\",\\"data\\":{\\"node\\":\\"haproxy%s\\",\\"instance\\":\\"$2\\",\\"state\\":\\"$3\\"},\\"timestamp\\":\\"$(date -u +%%Y-%%m-%%dT%%H:%%M:%%S.%%3NZ)\\"}" http://%s.50:8080/hook || true\n' "$n" "$NET" >"$d/notify.sh"
     chmod 0755 "$d/chk_haproxy.sh" "$d/notify.sh"
     priority=$((102 - n))
