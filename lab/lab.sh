@@ -12,10 +12,12 @@
 #
 # Usage: lab.sh up|down|status|kill-haproxy N|start-haproxy N|kill-keepalived N|
 #               start-keepalived N|stop-agent N|start-agent N|stop-postgres|start-postgres|
-#               cut N|heal N|holder|exec N CMD...
+#               cut N|heal N|holder|exec N CMD...|accounting N
 # Env: LAB_PREFIX (hal), LAB_DIR (/run/ha-agent-lab-PREFIX), LAB_NET (10.77.0),
 #      LAB_STYLE (agent | guide: the guide's own killall-style check), LAB_NOTIFY
-#      (script | fifo).
+#      (script | fifo), LAB_SYSTEM_CHECK (1: the agent also checks eth0 and the
+#      VIP), LAB_ACCOUNTING (1: each node's keepalived and agent in a PID
+#      namespace and a cpuacct cgroup of their own, for `accounting N`).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -25,6 +27,9 @@ DIR=${LAB_DIR:-/run/ha-agent-lab-$P}
 NET=${LAB_NET:-10.77.0}
 STYLE=${LAB_STYLE:-agent}
 NOTIFY=${LAB_NOTIFY:-script}
+SYSTEM_CHECK=${LAB_SYSTEM_CHECK:-0}
+ACCOUNTING=${LAB_ACCOUNTING:-0}
+CGROUP=/sys/fs/cgroup/cpuacct/ha-agent-lab-$P
 VIP=$NET.100
 SW=$P-sw
 DB=$P-db
@@ -54,7 +59,7 @@ ensure_packages() {
 }
 
 ensure_build() {
-  if [ ! -f "$ROOT/dist/ha-agent.js" ]; then
+  if [ ! -f "$ROOT/dist/ha-agent.js" ] || [ ! -f "$ROOT/dist/ha-agent" ]; then
     command -v npm >/dev/null || die "dist/ha-agent.js is missing and npm is not installed (apt-get install npm)"
     say "building ha-agent (npm ci && npm run build)"
     (cd "$ROOT" && { [ -d node_modules ] || npm ci --no-audit --no-fund >/dev/null; } && npm run build >/dev/null)
@@ -77,6 +82,80 @@ spawn() { # spawn NS PIDFILE LOG CMD...
   shift 3
   (cd / && exec ip netns exec "$netns" "${CLEAN_ENV[@]}" setsid "$@") >>"$log" 2>&1 </dev/null &
   echo $! >"$pidfile"
+}
+
+children() { # the pids of a process's children, one line
+  local c
+  c=$(cat "/proc/$1/task/$1/children" 2>/dev/null || true)
+  echo $c
+}
+
+# LAB_ACCOUNTING=1 (the bench): what a node's keepalived and agent cost, with
+# everything they start, counted apart from the rest of the host. Each node gets a
+# PID namespace, held by a small init that reaps orphans, and a cpuacct cgroup;
+# keepalived and the agent are started into both (spawn_in_node), so the
+# namespace's ns_last_pid counts every process (and thread) they and their
+# children create, and cpuacct.usage their CPU, exited children included.
+# `accounting N` prints both, and keepalived's own CPU to take out of the sum.
+start_node_init() {
+  local n=$1
+  mkdir -p "$CGROUP/n$n"
+  # the shell moves itself into the cgroup before `ip netns exec` hides /sys/fs/cgroup
+  setsid sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$CGROUP/n$n" \
+    ip netns exec "$(ns "$n")" unshare --pid --fork --mount-proc --kill-child -- \
+    /bin/sh -c 'while :; do sleep 3600 & wait; done' >>"$DIR/n$n/init.log" 2>&1 </dev/null &
+  echo $! >"$DIR/n$n/init.pid"
+  for _ in $(seq 200); do [ -n "$(node_init "$n")" ] && return 0; sleep 0.01; done
+  die "node $n: the PID namespace's init did not start"
+}
+
+node_init() { [ -f "$DIR/n$1/init.pid" ] && children "$(cat "$DIR/n$1/init.pid")"; }
+
+spawn_in_node() { # spawn_in_node N PIDFILE LOG CMD...: CMD's host pid goes to PIDFILE
+  # (NODE_CGROUP=0: in the node's PID namespace only, its CPU not counted: HAProxy)
+  local n=$1 pidfile=$2 log=$3 init pid= cg=$CGROUP/n$n
+  [ "${NODE_CGROUP:-1}" = 1 ] || cg=$CGROUP
+  shift 3
+  init=$(node_init "$n")
+  [ -n "$init" ] || die "node $n has no accounting namespace (lab up with LAB_ACCOUNTING=1)"
+  (cd / && exec setsid sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$cg" \
+    "${CLEAN_ENV[@]}" ip netns exec "$(ns "$n")" nsenter --target "$init" --pid --mount -- "$@") >>"$log" 2>&1 </dev/null &
+  local nsenter=$!
+  for _ in $(seq 200); do pid=$(children "$nsenter"); [ -n "$pid" ] && break; sleep 0.01; done
+  [ -n "$pid" ] || die "node $n: $1 did not start: $(tail -3 "$log")"
+  echo "$pid" >"$pidfile"
+}
+
+accounting() { # cpuacct_ns=... ns_last_pid=... keepalived_ms=...
+  local n=$1 init ticks=0 main
+  init=$(node_init "$n")
+  [ -n "$init" ] || die "node $n has no accounting namespace (lab up with LAB_ACCOUNTING=1)"
+  main=$(cat "$DIR/n$n/keepalived.main.pid" 2>/dev/null || true)
+  # keepalived's own CPU (main and VRRP processes, their utime + stime), not its children's
+  for pid in $main $( [ -n "$main" ] && children "$main"); do
+    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = keepalived ] || continue
+    local stat
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+    stat=${stat##*) }
+    set -- $stat
+    ticks=$((ticks + ${12} + ${13}))
+  done
+  # read from inside: the value is the reader's own namespace's (this reader takes one pid)
+  echo "cpuacct_ns=$(cat "$CGROUP/n$n/cpuacct.usage") ns_last_pid=$(nsenter --target "$init" --pid --mount -- cat /proc/sys/kernel/ns_last_pid) keepalived_ms=$((ticks * 10))"
+}
+
+kill_keepalived() {
+  local n=$1
+  if [ "$ACCOUNTING" = 1 ]; then
+    # keepalived's pid files hold namespace pids; its VRRP child is the main process's child
+    local kids
+    kids=$(children "$(cat "$DIR/n$n/keepalived.main.pid" 2>/dev/null || echo 0)")
+    kill_pidfile "$DIR/n$n/keepalived.main.pid" KILL
+    [ -n "$kids" ] && kill -KILL $kids 2>/dev/null || true
+  else
+    kill_pidfile "$DIR/n$n/keepalived.main.pid" KILL
+    kill_pidfile "$DIR/n$n/vrrp.pid" KILL
+  fi
 }
 
 kill_pidfile() { # kill_pidfile FILE [SIGNAL]
@@ -102,7 +181,12 @@ node_paths() { # the shipped files name /usr/bin/ha-agent, /run/ha-agent and /ru
 start_haproxy() {
   local n=$1
   rm -f "$DIR/n$n/haproxy.sock"
-  spawn "$(ns "$n")" "$DIR/n$n/haproxy.pid" "$DIR/n$n/haproxy.log" haproxy -db -f "$DIR/n$n/haproxy.cfg"
+  if [ "$ACCOUNTING" = 1 ]; then
+    # in the node's PID namespace (the guide's check looks for it there), outside its cgroup
+    NODE_CGROUP=0 spawn_in_node "$n" "$DIR/n$n/haproxy.pid" "$DIR/n$n/haproxy.log" haproxy -db -f "$DIR/n$n/haproxy.cfg"
+  else
+    spawn "$(ns "$n")" "$DIR/n$n/haproxy.pid" "$DIR/n$n/haproxy.log" haproxy -db -f "$DIR/n$n/haproxy.cfg"
+  fi
   for _ in $(seq 100); do [ -S "$DIR/n$n/haproxy.sock" ] && return 0; sleep 0.05; done
   die "HAProxy on node $n did not start: $(tail -5 "$DIR/n$n/haproxy.log")"
 }
@@ -110,15 +194,23 @@ start_haproxy() {
 start_keepalived() {
   local n=$1
   rm -f "$DIR/n$n/keepalived.pid" "$DIR/n$n/vrrp.pid"
-  spawn "$(ns "$n")" "$DIR/n$n/keepalived.main.pid" "$DIR/n$n/keepalived.log" \
-    keepalived --dont-fork --log-console --log-detail --vrrp -f "$DIR/n$n/keepalived.conf" \
-    -p "$DIR/n$n/keepalived.pid" -r "$DIR/n$n/vrrp.pid"
+  local cmd=(keepalived --dont-fork --log-console --log-detail --vrrp -f "$DIR/n$n/keepalived.conf" -p "$DIR/n$n/keepalived.pid" -r "$DIR/n$n/vrrp.pid")
+  if [ "$ACCOUNTING" = 1 ]; then
+    spawn_in_node "$n" "$DIR/n$n/keepalived.main.pid" "$DIR/n$n/keepalived.log" "${cmd[@]}"
+  else
+    spawn "$(ns "$n")" "$DIR/n$n/keepalived.main.pid" "$DIR/n$n/keepalived.log" "${cmd[@]}"
+  fi
 }
 
 start_agent() {
   local n=$1
-  spawn "$(ns "$n")" "$DIR/n$n/agent.pid" "$DIR/n$n/agent.log" \
-    setpriv --reuid=ha-agent --regid=ha-agent --init-groups --reset-env -- "$(command -v node)" "$DIR/bin/ha-agent.js" run --config "$DIR/n$n/config.yaml"
+  # Through the launcher, as systemd's ExecStart=/usr/bin/ha-agent run does (it adds the daemon's Node.js flags).
+  local cmd=(setpriv --reuid=ha-agent --regid=ha-agent --init-groups --reset-env -- "$DIR/n$n/ha-agent" run --config "$DIR/n$n/config.yaml")
+  if [ "$ACCOUNTING" = 1 ]; then
+    spawn_in_node "$n" "$DIR/n$n/agent.pid" "$DIR/n$n/agent.log" "${cmd[@]}"
+  else
+    spawn "$(ns "$n")" "$DIR/n$n/agent.pid" "$DIR/n$n/agent.log" "${cmd[@]}"
+  fi
 }
 
 setup_node() {
@@ -127,8 +219,11 @@ setup_node() {
   mkdir -p "$d/run" "$d/state"
   chown ha-agent:ha-agent "$d/run" "$d/state"
   chmod 0755 "$d"
+  # The launcher as the package installs it at /usr/bin/ha-agent, with this node's paths.
   # keepalived's enable_script_security wants the script and every directory above it root-owned.
-  printf '#!/bin/sh\nexec %s %s/bin/ha-agent.js --config %s/config.yaml "$@"\n' "$(command -v node)" "$DIR" "$d" >"$d/ha-agent"
+  sed -e "s#^HA_AGENT_NODE=.*#HA_AGENT_NODE=$(command -v node)#" -e "s#^HA_AGENT_JS=.*#HA_AGENT_JS=$DIR/bin/ha-agent.js#" \
+    -e "s#^HA_AGENT_DEFAULT_CONFIG=.*#HA_AGENT_DEFAULT_CONFIG=$d/config.yaml#" -e "s#^HA_AGENT_DEFAULT_RUNTIME_DIR=.*#HA_AGENT_DEFAULT_RUNTIME_DIR=$d/run#" \
+    "$ROOT/dist/ha-agent" >"$d/ha-agent"
   chmod 0755 "$d/ha-agent"
   # One API token for the pair (the shipped config names /etc/ha-agent/cluster.token).
   if [ ! -s "$DIR/cluster.token" ]; then
@@ -142,6 +237,7 @@ setup_node() {
   render "$ROOT/keepalived/ha-agent.yaml" "$d/config.yaml" -e "s/@NODE@/haproxy$n/" -e "s/@SELF_API@/$(ip_of "$n"):9471/" \
     -e "s/@PEER_API@/$(ip_of "$other"):9471/" -e "s/@PGBOUNCER[123]@/$NET.20/g" -e "s#@WEBHOOK_URL@#http://$NET.50:8080/hook#" -e "$paths"
   printf 'state_dir: %s\nruntime_dir: %s\n' "$d/state" "$d/run" >>"$d/config.yaml"
+  [ "$SYSTEM_CHECK" = 1 ] && sed -i "/^checks:/a\\  system: { interface: eth0, vips: [\"$VIP/24\"] }" "$d/config.yaml"
   local priority=$((251 - n)) kconf=$ROOT/keepalived/keepalived.conf
   if [ "$NOTIFY" = fifo ]; then
     kconf=$ROOT/keepalived/keepalived-fifo.conf
@@ -151,8 +247,13 @@ setup_node() {
     # The guide's way, for comparison: a process check every second, fall 2, weight -20,
     # priorities 101/100, advert_int 1, curl notify scripts. `killall -0 haproxy` would
     # see the other node's HAProxy in this shared PID namespace, so the same check is
-    # made per node with the pid file.
-    printf '#!/bin/sh\nkill -0 "$(cat %s/haproxy.pid)"\n' "$d" >"$d/chk_haproxy.sh"
+    # made per node with the pid file. With LAB_ACCOUNTING=1 each node has a PID
+    # namespace of its own, HAProxy in it: the guide's own `killall -0 haproxy`.
+    if [ "$ACCOUNTING" = 1 ]; then
+      printf '#!/bin/sh\nkillall -0 haproxy\n' >"$d/chk_haproxy.sh"
+    else
+      printf '#!/bin/sh\nkill -0 "$(cat %s/haproxy.pid)"\n' "$d" >"$d/chk_haproxy.sh"
+    fi
     printf '#!/bin/sh\ncurl -s -m 2 -X POST -H "content-type: application/json" -d "{\\"type\\":\\"guide.notify\\",\\"data\\":{\\"node\\":\\"haproxy%s\\",\\"instance\\":\\"$2\\",\\"state\\":\\"$3\\"},\\"timestamp\\":\\"$(date -u +%%Y-%%m-%%dT%%H:%%M:%%S.%%3NZ)\\"}" http://%s.50:8080/hook || true\n' "$n" "$NET" >"$d/notify.sh"
     chmod 0755 "$d/chk_haproxy.sh" "$d/notify.sh"
     priority=$((102 - n))
@@ -223,7 +324,7 @@ up() {
   ip netns list | grep -q "^$SW\b" && die "lab $P is already up (bash $0 down first)"
   ensure_packages
   ensure_build
-  say "lab $P: $DIR, network $NET.0/24, VIP $VIP, style $STYLE, notify $NOTIFY"
+  say "lab $P: $DIR, network $NET.0/24, VIP $VIP, style $STYLE, notify $NOTIFY$( [ "$ACCOUNTING" = 1 ] && echo ', accounting')"
   id ha-agent >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin ha-agent
   mkdir -p "$DIR/bin"
   chmod 0755 "$DIR"
@@ -258,6 +359,7 @@ up() {
   for n in 1 2; do
     say "node $n ($(ns "$n"), $(ip_of "$n")): HAProxy, ha-agent, keepalived"
     setup_node "$n"
+    [ "$ACCOUNTING" = 1 ] && start_node_init "$n"
     start_haproxy "$n"
     if [ "$STYLE" = agent ]; then
       start_agent "$n"
@@ -306,6 +408,8 @@ down() {
     kill_pidfile "$DIR/n$n/keepalived.main.pid"
     kill_pidfile "$DIR/n$n/agent.pid"
     kill_pidfile "$DIR/n$n/haproxy.pid" KILL
+    # the accounting namespace's holder: its init and whatever is left in it go with it
+    kill_pidfile "$DIR/n$n/init.pid" KILL
   done
   kill_pidfile "$DIR/receiver.pid"
   kill_pidfile "$DIR/probe.pid"
@@ -321,6 +425,9 @@ down() {
     fi
   done
   rm -rf "$DIR"
+  if [ -d "$CGROUP" ]; then
+    for _ in $(seq 50); do rmdir "$CGROUP"/n* "$CGROUP" 2>/dev/null && break; sleep 0.1; done
+  fi
   echo "lab $P is down"
 }
 
@@ -333,7 +440,7 @@ case $cmd in
   holder) holder ;;
   kill-haproxy) kill_pidfile "$DIR/n$1/haproxy.pid" KILL ;;
   start-haproxy) start_haproxy "$1" ;;
-  kill-keepalived) kill_pidfile "$DIR/n$1/keepalived.main.pid" KILL; kill_pidfile "$DIR/n$1/vrrp.pid" KILL ;;
+  kill-keepalived) kill_keepalived "$1" ;;
   start-keepalived) start_keepalived "$1" ;;
   stop-agent) kill_pidfile "$DIR/n$1/agent.pid" ;;
   start-agent) start_agent "$1" ;;
@@ -342,5 +449,6 @@ case $cmd in
   cut) ip -n "$SW" link set "v-n$1" down ;;
   heal) ip -n "$SW" link set "v-n$1" up ;;
   exec) n=$1; shift; ip netns exec "$(ns "$n")" "$@" ;;
-  *) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  accounting) accounting "$1" ;;
+  *) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

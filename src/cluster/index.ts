@@ -5,6 +5,7 @@ import { isLoopbackHost, redactUrl, type AgentConfig } from '../config/index.js'
 import type { Logger } from '../log/index.js'
 import type { NewEvent } from '../outbox/index.js'
 import { pollPeer, type PeerView } from './peers.js'
+import { keepAliveAgent } from '../http/index.js'
 import { SplitBrainDetector, type SplitBrainEpisode } from './split-brain.js'
 
 export { pollPeer, checkBearer, type PeerView, type PollOptions } from './peers.js'
@@ -33,6 +34,9 @@ export function startCluster(opts: {
   let views: PeerView[] = opts.config.peers.map((url) => ({ url: redactUrl(url), reachable: false, error: 'not polled yet' }))
   let stopped = false
   let timer: NodeJS.Timeout | undefined
+  // One kept connection per peer: a poll every poll_interval_ms no longer pays a
+  // TCP handshake and a new socket on both ends (measured in bench/RESULTS.md).
+  const agents = new Map(opts.config.peers.map((url) => [url, keepAliveAgent(url)]))
 
   // The operator chose http:// for a peer: say once that the token crosses the network in clear text.
   if (opts.token?.()) {
@@ -47,7 +51,7 @@ export function startCluster(opts: {
   const round = async () => {
     const token = opts.token?.()
     const ca = opts.ca?.() ?? c.ca
-    const next = await Promise.all(opts.config.peers.map((url) => pollPeer(url, { timeoutMs: c.poll_timeout_ms, token, ca })))
+    const next = await Promise.all(opts.config.peers.map((url) => pollPeer(url, { timeoutMs: c.poll_timeout_ms, token, ca, agent: agents.get(url) })))
     if (stopped) return
     for (const [i, v] of next.entries()) {
       // the same list in the same order: views[i] is this peer's last round
@@ -81,6 +85,7 @@ export function startCluster(opts: {
     stop() {
       stopped = true
       clearTimeout(timer)
+      for (const a of agents.values()) a.destroy()
     },
   }
 }

@@ -1,7 +1,10 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { Logger } from '../log/index.js'
+import type { Agent } from 'node:http'
 import { redactUrl } from '../config/redact.js'
-import { httpCall, HttpTimeoutError } from '../http/index.js'
+import { z } from 'zod'
+import { hasCode } from '../errors/index.js'
+import { httpCall } from '../http/index.js'
 
 export interface PeerView {
   /** the peer's URL as it may be shown: scheme://host:port/… */
@@ -17,12 +20,23 @@ export interface PeerView {
   last_seen?: string
 }
 
+/** The part of a peer's GET /status (contract section 4) this node acts on. */
+const peerStatusSchema = z.object({
+  node: z.string().min(1),
+  healthy: z.boolean(),
+  instances: z.array(z.object({ name: z.string(), state: z.string(), priority: z.number().nullable(), since: z.string() })),
+  checks: z.array(z.object({ name: z.string(), status: z.enum(['pass', 'fail']), detail: z.string() }).transform((c) => ({ name: c.name, status: c.status, detail: c.detail }))),
+  track_file: z.object({ fault: z.boolean() }).nullable().optional(),
+})
+
 export interface PollOptions {
   timeoutMs: number
   /** bearer token for the peer's API */
   token?: string | undefined
   /** PEM CA certificate(s) for an https:// peer (cluster.ca_file) */
   ca?: string | undefined
+  /** a keep-alive agent: the polls of one peer on one kept connection */
+  agent?: Agent | undefined
 }
 
 /**
@@ -37,23 +51,36 @@ export async function pollPeer(url: string, opts: PollOptions): Promise<PeerView
       headers: opts.token ? { authorization: `Bearer ${opts.token}` } : {},
       timeoutMs: opts.timeoutMs,
       ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
+      ...(opts.agent ? { agent: opts.agent } : {}),
     })
     if (res.status === 401) return { url: shown, reachable: false, error: 'HTTP 401 (the peer wants another token: cluster.token_file)' }
     if (res.status !== 200) return { url: shown, reachable: false, error: `HTTP ${res.status}` }
-    const s = JSON.parse(res.body) as Record<string, any>
+    let body: unknown
+    try {
+      body = JSON.parse(res.body)
+    } catch {
+      return { url: shown, reachable: false, error: 'not a JSON answer' }
+    }
+    // What the peer says decides FAULTs here (relative health) and split brain: parsed, never trusted as it comes.
+    const parsed = peerStatusSchema.safeParse(body)
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!
+      return { url: shown, reachable: false, error: `not an ha-agent /status: ${issue.path.join('.') || 'body'}: ${issue.message}` }
+    }
+    const s = parsed.data
     return {
       url: shown,
       reachable: true,
-      node: String(s.node),
-      healthy: Boolean(s.healthy),
-      instances: Array.isArray(s.instances) ? s.instances : [],
-      checks: Array.isArray(s.checks) ? s.checks.map((c: any) => ({ name: c.name, status: c.status, detail: c.detail })) : [],
-      fault: Boolean(s.track_file?.fault),
+      node: s.node,
+      healthy: s.healthy,
+      instances: s.instances,
+      checks: s.checks,
+      fault: s.track_file?.fault ?? false,
       last_seen: new Date().toISOString(),
     }
   } catch (err) {
     const e = err as NodeJS.ErrnoException
-    return { url: shown, reachable: false, error: e instanceof HttpTimeoutError ? e.message : e instanceof SyntaxError ? 'not a JSON answer' : (e.code ?? e.message) }
+    return { url: shown, reachable: false, error: hasCode(err, 'HA_ERR_TIMEOUT') ? e.message : (e.code ?? e.message) }
   }
 }
 

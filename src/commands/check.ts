@@ -12,6 +12,7 @@ import { resolve } from 'node:path'
 import type { Command } from '../cli/context.js'
 import { parseCommandArgs, parseMs } from '../cli/args.js'
 import { CHECK_NAMES, type CheckName, type Verdict } from '../checks/types.js'
+import { formatVerdict } from '../checks/format.js'
 import { controlRequest, controlSocketPath } from '../control/client.js'
 import { peekCheckTimeout, peekRuntimeDir } from '../config/peek.js'
 import { EXIT, hasCode, UsageError } from '../errors/index.js'
@@ -37,11 +38,7 @@ function parseOnly(value: string | undefined): CheckName[] | undefined {
   return names as CheckName[]
 }
 
-export function formatVerdict(v: Verdict): string {
-  const lines = v.checks.map((c) => `${c.name.padEnd(9)} ${c.status} ${String(Math.round(c.latencyMs)).padStart(4)}ms  ${c.detail}`)
-  lines.push(`${v.healthy ? 'healthy' : 'UNHEALTHY'} (${v.source})`)
-  return lines.join('\n') + '\n'
-}
+export { formatVerdict }
 
 export interface CheckCommandOptions {
   /** ms epoch the budget counts from; tests calling it in-process pass Date.now */

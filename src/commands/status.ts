@@ -3,6 +3,7 @@ import { parseCommandArgs } from '../cli/args.js'
 import { controlRequest, controlSocketPath } from '../control/client.js'
 import { EXIT, ExitError, hasCode, UsageError } from '../errors/index.js'
 import type { StatusSnapshot } from '../api/status.js'
+import { formatHostFacts, hostFacts, type HostFacts } from '../host/index.js'
 
 function ago(iso: string | undefined): string {
   if (!iso) return '-'
@@ -15,9 +16,10 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n'
 }
 
-/** The whole pair as an operator wants to see it. */
-export function formatStatus(s: StatusSnapshot): string {
+/** The whole pair as an operator wants to see it (and this host, when its facts are given). */
+export function formatStatus(s: StatusSnapshot, host?: HostFacts): string {
   const out: string[] = []
+  if (host) out.push(formatHostFacts(host) + '\n')
   const nodes: string[][] = [['NODE', 'INSTANCE', 'STATE', 'PRIORITY', 'SINCE', 'HEALTHY']]
   const addNode = (node: string, healthy: boolean | undefined, instances: StatusSnapshot['instances'] | undefined, note = '') => {
     if (!instances?.length) nodes.push([node, '-', note || 'unknown', '-', '-', healthy === undefined ? '?' : healthy ? 'yes' : 'NO'])
@@ -45,6 +47,8 @@ export const status: Command = async (ctx) => {
   if (positionals.length) throw new UsageError(`status: unexpected argument "${positionals[0]}"`)
   const config = await ctx.loadConfig()
   const socket = controlSocketPath(config.runtime_dir)
+  // For people only (--json stays the daemon's snapshot): gathered while the daemon answers.
+  const facts = values.json ? undefined : hostFacts({ timeoutMs: 2000 })
   let res
   try {
     res = await controlRequest(socket, { op: 'status' }, 3000)
@@ -54,6 +58,6 @@ export const status: Command = async (ctx) => {
   }
   if (!res.ok || !('status' in res)) throw new ExitError(EXIT.FAILED, `status: ${'error' in res ? res.error : 'unexpected answer'}`)
   const snap = res.status as unknown as StatusSnapshot
-  ctx.stdout.write(values.json ? JSON.stringify(snap, null, 2) + '\n' : formatStatus(snap))
+  ctx.stdout.write(values.json ? JSON.stringify(snap, null, 2) + '\n' : formatStatus(snap, await facts))
   return EXIT.OK
 }

@@ -25,6 +25,7 @@ import { notifySystemdReady } from './readiness.js'
 import { buildSnapshot } from './snapshot.js'
 import { DaemonState } from './state.js'
 import { TrackDecider } from './track-decision.js'
+import { VerdictPublisher } from './verdict-publisher.js'
 
 export interface Daemon {
   stop(): Promise<void>
@@ -54,6 +55,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   let config = opts.config
   let stopped = false
   const state = new DaemonState()
+  const publisher = new VerdictPublisher(logger)
   let recheck: NodeJS.Timeout | undefined
   const decider = new TrackDecider(config, {
     logger,
@@ -83,6 +85,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     decide() {
       if (stopped) return
       decider.decide(config, state)
+      publisher.publish(config, state)
       if (!state.ready && groupStarted && decider.settled(config)) becomeReady()
     },
     async emit(event: NewEvent) {
@@ -147,7 +150,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       }
       if (next instanceof Error) return fail(next.message)
       try {
+        const before = config
         const restarted = await group.reload(next, () => (config = next))
+        if (before.runtime_dir !== next.runtime_dir) publisher.remove(before)
         state.reload = { ok: true, at, error: null }
         logger.info({ restarted }, 'configuration reloaded')
         ctx.decide()
@@ -159,6 +164,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     async stop() {
       stopped = true
       clearTimeout(recheck)
+      publisher.remove(config)
       await group.stop()
       logger.info('ha-agent daemon stopped')
     },

@@ -3,15 +3,15 @@
 // (verdict). One way to write them, with the durability each caller needs named
 // at the call: `fsync` for what must survive a power cut (the outbox, the VRRP
 // state under state_dir), none for what lives on a tmpfs under /run.
-import { closeSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, utimesSync, writeSync } from 'node:fs'
+import { closeSync, fchmodSync, fsyncSync, futimesSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs'
 import { dirname } from 'node:path'
 
 export interface AtomicWriteOptions {
   /** fsync the data before the rename (and the directory after it) */
   fsync: boolean
-  /** file mode of a new file (the umask applies) */
+  /** the file's mode, exactly (whatever the umask); else 0640 less the umask */
   mode?: number
-  /** set the file's times (the check launcher reads a verdict's expiry from its mtime) */
+  /** set the file's mtime before it appears (the check launcher reads a verdict's expiry from it) */
   mtime?: Date
 }
 
@@ -24,11 +24,13 @@ function removeQuietly(path: string): void {
 }
 
 /** Creates `path` with `data` (fails with EEXIST if it exists), optionally fsync'd. */
-export function createFile(path: string, data: string | Uint8Array, opts: { fsync: boolean; mode?: number }): void {
+export function createFile(path: string, data: string | Uint8Array, opts: { fsync: boolean; mode?: number; mtime?: Date }): void {
   const fd = openSync(path, 'wx', opts.mode ?? 0o640)
   try {
     if (typeof data === 'string') writeSync(fd, data)
     else writeSync(fd, data)
+    if (opts.mode !== undefined) fchmodSync(fd, opts.mode)
+    if (opts.mtime) futimesSync(fd, new Date(), opts.mtime)
     if (opts.fsync) fsyncSync(fd)
   } finally {
     closeSync(fd)
@@ -54,7 +56,6 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, opts: A
   const tmp = `${path}.${process.pid}.tmp`
   try {
     createFile(tmp, data, opts)
-    if (opts.mtime) utimesSync(tmp, opts.mtime, opts.mtime)
     renameSync(tmp, path)
   } catch (err) {
     removeQuietly(tmp)

@@ -1,1 +1,1 @@
-export { httpCall, HttpTimeoutError, type HttpResponse } from './client.js'
+export { httpCall, keepAliveAgent, type HttpCallOptions, type HttpResponse } from './client.js'

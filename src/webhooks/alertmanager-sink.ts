@@ -19,9 +19,9 @@ import { hostname } from 'node:os'
 import { join } from 'node:path'
 import type { WebhookConfig } from '../config/index.js'
 import { DEFAULT_RESEND_INTERVAL_MS } from '../config/schema.js'
-import { describeSystemError } from '../errors/index.js'
+import { describeSystemError, hasCode } from '../errors/index.js'
 import { writeFileAtomic } from '../fs/atomic.js'
-import { httpCall, HttpTimeoutError } from '../http/index.js'
+import { httpCall } from '../http/index.js'
 import type { Logger } from '../log/index.js'
 import {
   alertKey, applyChanges, changesForEvent, postableAlerts, reconcile, vrrpEventTime,
@@ -169,7 +169,7 @@ export function createAlertmanagerSink(opts: AlertmanagerSinkOptions): Alertmana
       return retryAfterMs !== undefined ? { result, detail, retryAfterMs } : { result, detail }
     } catch (err) {
       const e = err as NodeJS.ErrnoException
-      const why = signal.aborted ? 'abandoned at shutdown' : e instanceof HttpTimeoutError ? `no answer within ${webhook.timeout_ms} ms` : (e.code ?? e.message)
+      const why = signal.aborted ? 'abandoned at shutdown' : hasCode(err, 'HA_ERR_TIMEOUT') ? `no answer within ${webhook.timeout_ms} ms` : (e.code ?? e.message)
       return { result: 'retry', detail: why }
     }
   }

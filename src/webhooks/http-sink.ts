@@ -1,5 +1,6 @@
 import type { HttpWebhookConfig } from '../config/index.js'
-import { httpCall, HttpTimeoutError } from '../http/index.js'
+import { httpCall } from '../http/index.js'
+import { hasCode } from '../errors/index.js'
 import { renderRequest } from './render.js'
 import { classifyStatus, parseRetryAfter } from './retry.js'
 import type { Sink } from './sink.js'
@@ -20,7 +21,7 @@ export function createHttpSink(webhook: HttpWebhookConfig, now: () => number): S
         return retryAfterMs !== undefined ? { result, detail, retryAfterMs } : { result, detail }
       } catch (err) {
         const e = err as NodeJS.ErrnoException
-        const why = signal.aborted ? 'abandoned at shutdown' : e instanceof HttpTimeoutError ? `no answer within ${webhook.timeout_ms} ms` : (e.code ?? e.message)
+        const why = signal.aborted ? 'abandoned at shutdown' : hasCode(err, 'HA_ERR_TIMEOUT') ? `no answer within ${webhook.timeout_ms} ms` : (e.code ?? e.message)
         return { result: 'retry', detail: why }
       }
     },

@@ -71,3 +71,55 @@ t.test('detection latency over 5 SIGKILLs (median reported)', async (t) => {
   // a 100 ms poll would be 50 ms on average; the held connection sees the close at once
   t.ok(sorted[2]! < 50, `median ${sorted[2]!.toFixed(1)} ms`)
 })
+
+/** A runtime API stand-in in prompt mode: answers by command, records what it was asked. */
+async function fakeRuntimeApi(t: { teardown(fn: () => unknown): void }, answers: Record<string, string>) {
+  const { mkdtempSync } = await import('node:fs')
+  const { tmpdir } = await import('node:os')
+  const { join } = await import('node:path')
+  const socket = join(mkdtempSync(join(tmpdir(), 'ha-agent-fakeapi-')), 'api.sock')
+  const asked: string[] = []
+  const srv = await misbehavingServer(socket, (c) => {
+    let buf = ''
+    c.on('data', (d) => {
+      buf += d
+      let nl
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl)
+        buf = buf.slice(nl + 1)
+        asked.push(line)
+        c.write(line === 'prompt' ? '\n> ' : `${answers[line] ?? 'Unknown command. Please enter one of the following commands only:\n  help\n'}\n> `)
+      }
+    })
+  })
+  t.teardown(() => srv.close())
+  return { socket, asked }
+}
+
+t.test('probes with `show version` once `show info` proved the socket is HAProxy', async (t) => {
+  const api = await fakeRuntimeApi(t, { 'show info': 'Name: HAProxy\nPid: 42\n', 'show version': '2.6.12-1+deb12u4\n' })
+  const watch = createHaproxyWatch({ socket: api.socket, intervalMs: 20, timeoutMs: 200, onChange: () => {} })
+  t.teardown(() => watch.stop())
+  await waitFor('a few probes', () => api.asked.length >= 6 || undefined)
+  t.same(api.asked.slice(0, 2), ['prompt', 'show info'])
+  t.same(new Set(api.asked.slice(2)), new Set(['show version']))
+  t.equal(watch.current().up, true)
+})
+
+t.test('an HAProxy without `show version`: back to `show info`, still up', async (t) => {
+  const api = await fakeRuntimeApi(t, { 'show info': 'Name: HAProxy\nPid: 42\n' })
+  const changes: boolean[] = []
+  const watch = createHaproxyWatch({ socket: api.socket, intervalMs: 20, timeoutMs: 200, onChange: (up) => changes.push(up) })
+  t.teardown(() => watch.stop())
+  await waitFor('a few probes', () => api.asked.length >= 8 || undefined)
+  t.same(api.asked.slice(0, 3), ['prompt', 'show info', 'show version'])
+  t.same(new Set(api.asked.slice(3)), new Set(['show info']))
+  t.same(changes, [true], 'never down')
+})
+
+t.test('something else answering `show version`: down', async (t) => {
+  const api = await fakeRuntimeApi(t, { 'show info': 'Name: HAProxy\nPid: 42\n', 'show version': 'hello\n' })
+  const watch = createHaproxyWatch({ socket: api.socket, intervalMs: 20, timeoutMs: 200, onChange: () => {} })
+  t.teardown(() => watch.stop())
+  await waitFor('down', () => /unexpected answer/.test(watch.current().detail) || undefined)
+})

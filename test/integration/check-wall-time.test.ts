@@ -63,6 +63,15 @@ t.test('the check path loads no fastify, node-cron, prom-client or pino', async 
   }
 })
 
+t.test("the bundle's pg never asks for `Response` (on Node.js 20 that loads undici and its WebAssembly: +13 MB)", async (t) => {
+  const meta = JSON.parse(readFileSync(join(CLI, '..', 'meta.json'), 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> }
+  const chunk = Object.keys(meta.outputs).find((o) => 'node_modules/pg/lib/stream.js' in meta.outputs[o]!.inputs)
+  t.ok(chunk, 'pg is in the bundle')
+  const text = readFileSync(join(CLI, '..', '..', chunk!), 'utf8')
+  t.match(text, /function isCloudflareRuntime\(\) \{\s*return !1;?\s*\}/, 'isCloudflareRuntime() is false outright')
+  t.notMatch(text, /typeof Response/)
+})
+
 t.test('hyperfine agrees (when installed)', { skip: !hasHyperfine() && 'hyperfine not installed' }, async (t) => {
   const exported = join(stack.dir, 'hyperfine.json')
   execFileSync(

@@ -1,0 +1,1 @@
+export { hostFacts, formatHostFacts, type HostFacts } from './facts.js'
