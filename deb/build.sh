@@ -19,8 +19,10 @@ install -d "$stage/usr/lib/ha-agent/chunks"
 install -m 0644 dist/chunks/*.js "$stage/usr/lib/ha-agent/chunks/"
 # The bundle's shebang is for development; the package runs it through /usr/bin/ha-agent.
 sed -i '1{/^#!/d}' "$stage/usr/lib/ha-agent/ha-agent.js" "$stage"/usr/lib/ha-agent/chunks/*.js
-printf '#!/bin/sh\nexec /usr/bin/node /usr/lib/ha-agent/ha-agent.js "$@"\n' >"$stage/usr/bin/ha-agent"
-chmod 0755 "$stage/usr/bin/ha-agent"
+# /usr/bin/ha-agent is the sh launcher (src/launcher/ha-agent.sh): keepalived's
+# `ha-agent check` is answered from the daemon's verdict without starting Node.js.
+# Its install-path lines already name /usr/bin/node and /usr/lib/ha-agent.
+install -m 0755 src/launcher/ha-agent.sh "$stage/usr/bin/ha-agent"
 
 # 0644 in the archive (lintian); postinst makes it root:ha-agent 0640, since secrets may go in it.
 install -m 0644 "${CONFIG_YAML:-deb/config.yaml}" "$stage/etc/ha-agent/config.yaml"
