@@ -1,31 +1,59 @@
 // GET /status (contract section 4): snake_case, as operators and peers read it.
-export interface StatusSnapshot {
-  node: string
-  version: string
-  healthy: boolean
+// The schema is the type: `ha-agent status` parses what the daemon sends with it,
+// and each node parses its peer's /status with the part it acts on (cluster/peers.ts).
+// Objects are not strict: a newer daemon may say more.
+import { z } from 'zod'
+
+const instance = z.object({ name: z.string(), state: z.string(), priority: z.number().nullable(), since: z.string() })
+
+export const statusSnapshotSchema = z.object({
+  node: z.string(),
+  version: z.string(),
+  healthy: z.boolean(),
   /** every part of the daemon started and the first track_file decision is written */
-  ready: boolean
-  instances: Array<{ name: string; state: string; priority: number | null; since: string }>
-  checks: Array<{ name: string; status: 'pass' | 'fail'; latency_ms: number; detail: string; checked_at: string }>
-  outbox: {
-    pending: number
-    dead: number
+  ready: z.boolean(),
+  instances: z.array(instance),
+  checks: z.array(z.object({ name: z.string(), status: z.enum(['pass', 'fail']), latency_ms: z.number(), detail: z.string(), checked_at: z.string() })),
+  outbox: z.object({
+    pending: z.number(),
+    dead: z.number(),
     /** events kept under runtime_dir because state_dir could not take them (full disk) */
-    spooled: number
+    spooled: z.number(),
     /** queues of webhooks no longer in the config: nobody delivers them */
-    orphaned: Array<{ queue: string; pending: number }>
+    orphaned: z.array(z.object({ queue: z.string(), pending: z.number() })),
     /** why the outbox refuses new events (outbox.max_bytes reached), or null */
-    full: string | null
-  }
+    full: z.string().nullable(),
+  }),
   /** keepalived's VRRP process: up when its pid file names a live process; null when not known */
-  keepalived: { up: boolean | null; pid_file: string | null; detail: string }
-  peers: Array<{ url: string; reachable: boolean; node?: string; healthy?: boolean; instances?: StatusSnapshot['instances']; error?: string; last_seen?: string }>
-  track_file: { path: string; fault: boolean; reason: string } | null
-  haproxy_watch: { up: boolean; detail: string; since: string } | null
-  split_brain: Array<{ instance: string; peers: string[]; since: string }>
-  webhooks: Array<{ name: string; pending: number; dead: number; last_result?: string; last_error?: string; next_attempt_at?: string }>
-  recent_transitions: Array<{ instance: string; state: string; at: string; source: string }>
+  keepalived: z.object({ up: z.boolean().nullable(), pid_file: z.string().nullable(), detail: z.string() }),
+  peers: z.array(
+    z.object({
+      url: z.string(),
+      reachable: z.boolean(),
+      node: z.string().optional(),
+      healthy: z.boolean().optional(),
+      instances: z.array(instance).optional(),
+      error: z.string().optional(),
+      last_seen: z.string().optional(),
+    }),
+  ),
+  track_file: z.object({ path: z.string(), fault: z.boolean(), reason: z.string() }).nullable(),
+  haproxy_watch: z.object({ up: z.boolean(), detail: z.string(), since: z.string() }).nullable(),
+  split_brain: z.array(z.object({ instance: z.string(), peers: z.array(z.string()), since: z.string() })),
+  webhooks: z.array(
+    z.object({
+      name: z.string(),
+      pending: z.number(),
+      dead: z.number(),
+      last_result: z.string().optional(),
+      last_error: z.string().optional(),
+      next_attempt_at: z.string().optional(),
+    }),
+  ),
+  recent_transitions: z.array(z.object({ instance: z.string(), state: z.string(), at: z.string(), source: z.string() })),
   /** the last SIGHUP reload: null before the first one */
-  reload: { ok: boolean; at: string; error: string | null } | null
-  started_at: string
-}
+  reload: z.object({ ok: z.boolean(), at: z.string(), error: z.string().nullable() }).nullable(),
+  started_at: z.string(),
+})
+
+export type StatusSnapshot = z.infer<typeof statusSnapshotSchema>

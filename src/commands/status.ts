@@ -2,7 +2,7 @@ import type { Command } from '../cli/context.js'
 import { parseCommandArgs } from '../cli/args.js'
 import { controlRequest, controlSocketPath } from '../control/client.js'
 import { EXIT, ExitError, hasCode, UsageError } from '../errors/index.js'
-import type { StatusSnapshot } from '../api/status.js'
+import { statusSnapshotSchema, type StatusSnapshot } from '../api/status.js'
 import { formatHostFacts, hostFacts, type HostFacts } from '../host/index.js'
 
 function ago(iso: string | undefined): string {
@@ -57,7 +57,13 @@ export const status: Command = async (ctx) => {
     throw new ExitError(EXIT.FAILED, `status: ${(err as Error).message}`)
   }
   if (!res.ok || !('status' in res)) throw new ExitError(EXIT.FAILED, `status: ${'error' in res ? res.error : 'unexpected answer'}`)
-  const snap = res.status as unknown as StatusSnapshot
+  // What another process sent (perhaps a daemon of another version): parsed, not cast.
+  const parsed = statusSnapshotSchema.safeParse(res.status)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    throw new ExitError(EXIT.FAILED, `status: the daemon's answer is not a status (${issue.path.join('.') || 'answer'}: ${issue.message}); is it another version of ha-agent?`)
+  }
+  const snap = parsed.data
   ctx.stdout.write(values.json ? JSON.stringify(snap, null, 2) + '\n' : formatStatus(snap, await facts))
   return EXIT.OK
 }

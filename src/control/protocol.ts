@@ -4,6 +4,7 @@
 // request with the schemas in requests.ts before acting on it.
 import type { CheckName, Verdict } from '../checks/types.js'
 import type { Transition } from '../keepalived/notify-args.js'
+import type { StatusSnapshot } from '../api/status.js'
 
 export const CONTROL_SOCKET_NAME = 'agent.sock'
 
@@ -23,7 +24,7 @@ export type ControlRequest =
 export type ControlResponse =
   | { ok: true; pong: true; ready: boolean; pid: number }
   | { ok: true; verdict: Verdict }
-  | { ok: true; status: Record<string, unknown> }
+  | { ok: true; status: StatusSnapshot }
   | { ok: true; deliveries: Array<{ webhook: string; result: string; detail?: string }> }
   | { ok: true; recorded: string; stored: 'outbox' | 'spool'; problem?: string }
   | { ok: false; error: string }

@@ -30,7 +30,7 @@ export async function handleControl(ctx: DaemonContext, req: ControlRequest): Pr
     case 'ping':
       return { ok: true, pong: true, ready: ctx.state.ready, pid: process.pid }
     case 'status':
-      return { ok: true, status: ctx.snapshot() as unknown as Record<string, unknown> }
+      return { ok: true, status: ctx.snapshot() }
     case 'check': {
       if (other(req.configPath)) return refuseOther(req.configPath)
       // From what the daemon knows, never a probe: `check` gives the daemon a
