@@ -195,9 +195,10 @@ t.test('fork order survives ProcSubset=pid (no /proc/uptime in the daemon\'s san
   const before = rx.delivered.length
   // Like keepalived: one parent forking notify processes back to back.
   execFileSync('sh', ['-c', `for i in 1 2 3 4 5 6 7 8; do env -i PATH="$PATH" "$0" "$1" notify GROUP G$i MASTER --config "$2" & done; wait`, process.execPath, CLI, config])
-  const got = (await rx.waitForDelivered(before + 8, 15_000)).slice(before).map((x) => x.json())
+  const got = (await rx.waitForDelivered(before + 8, 15_000)).slice(before).map((x) => ({ id: String(x.headers['webhook-id']), instance: x.json().data.instance as string }))
   t.notMatch(out, /notify refused/, 'the daemon accepted every claim without /proc/uptime')
-  const byId = [...got].sort((a, b) => (a.id < b.id ? -1 : 1)).map((e) => e.data.instance)
+  t.ok(got.every((e) => /^msg_[0-9a-f]{24}$/.test(e.id)), 'every delivery carries its webhook-id')
+  const byId = [...got].sort((a, b) => (a.id < b.id ? -1 : 1)).map((e) => e.instance)
   t.same(byId, ['G1', 'G2', 'G3', 'G4', 'G5', 'G6', 'G7', 'G8'], 'ids follow fork order')
   const ids = readdirSync(join(stack.dir, 'state', 'ledger'))
   t.ok(ids.length >= 8)
