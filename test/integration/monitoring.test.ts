@@ -20,6 +20,8 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 const apiPort = await freePort()
 const deadPort = await freePort() // nothing listens: the webhook and the peer never answer
 const config = join(dir, 'agent.yaml')
+const keepalivedPidFile = join(dir, 'keepalived.pid')
+writeFileSync(keepalivedPidFile, `${process.pid}\n`)
 writeFileSync(
   config,
   [
@@ -31,7 +33,8 @@ writeFileSync(
     'checks:',
     '  interval_ms: 500',
     '  system: {}',
-    `keepalived: { track_file: ${join(dir, 'run', 'fault')} }`,
+    // keepalived "runs": its pid file names a live process (this test's), as on a node where it does
+    `keepalived: { track_file: ${join(dir, 'run', 'fault')}, pid_file: ${keepalivedPidFile} }`,
     'webhooks:',
     `  - { name: ops, url: "http://127.0.0.1:${deadPort}/hooks/ops?token=whtok3n", timeout_ms: 300 }`,
     `peers: ["http://127.0.0.1:${deadPort}/peer-s3cr3t/?token=tok3n"]`,
@@ -165,4 +168,12 @@ t.test('a real Prometheus scrapes the daemon, loads the rules and answers every 
   }, 15_000, 250)
   t.match(peerAlert.metric, { alertstate: 'pending', instance: `127.0.0.1:${apiPort}`, peer: `http://127.0.0.1:${deadPort}`, severity: 'warning' })
   t.same(await query(`ALERTS{alertname=~"HaAgentNoMaster|HaAgentTwoMasters|HaAgentDown|HaAgentAbsent"}`), [], 'one MASTER, daemon up: no pair alert')
+
+  // keepalived stops (its pid file is gone): the last MASTER is not shown as a holder any more.
+  rmSync(keepalivedPidFile)
+  const down = await waitFor('keepalived down in Prometheus', async () => {
+    const c = await query(substituteGrafanaVars(stateCode, vars))
+    return c.length === 1 && c[0]!.value[1] === '0' ? c : undefined
+  }, 15_000, 250)
+  t.equal(down[0]!.metric.vrrp_instance, 'VI_1', '"Who holds the VIP" says keepalived down (0) for VI_1')
 })
