@@ -34,8 +34,11 @@ export function destroyPgClient(client: Client): void {
  * deadline"). Server errors reject as pg reports them (with `code`).
  */
 export async function withPgSession<T>(config: ClientConfig, timeoutMs: number, signal: AbortSignal | undefined, work: (s: PgSession) => Promise<T>): Promise<T> {
-  const { default: pg } = await import('pg')
+  // The deadline runs from the call, not from when pg has loaded: the first
+  // import parses pg (tens of ms on a busy node), and the check's backstop,
+  // armed at the same moment as this, must not fire first.
   const deadline = performance.now() + timeoutMs
+  const { default: pg } = await import('pg')
   const client = new pg.Client({ ...config, application_name: config.application_name ?? 'ha-agent check' })
   // Errors after we gave up (the socket being torn down) must not crash us.
   client.on('error', () => {})
@@ -47,7 +50,7 @@ export async function withPgSession<T>(config: ClientConfig, timeoutMs: number, 
     destroyPgClient(client)
     settle(new TimeoutError(why, timeoutMs))
   }
-  const timer = setTimeout(() => giveUp(connected ? `no answer within ${timeoutMs} ms` : `no connection within ${timeoutMs} ms`), timeoutMs)
+  const timer = setTimeout(() => giveUp(connected ? `no answer within ${timeoutMs} ms` : `no connection within ${timeoutMs} ms`), Math.max(0, deadline - performance.now()))
   const onAbort = () => giveUp('no answer before the deadline')
   if (signal?.aborted) onAbort()
   signal?.addEventListener('abort', onAbort, { once: true })
