@@ -22,6 +22,8 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 const pki = makeTestPki(t)
 const tokenFile = join(dir, 'cluster.token')
 writeFileSync(tokenFile, TOKEN + '\n', { mode: 0o640 })
+const keepalivedPidFile = join(dir, 'keepalived.pid')
+writeFileSync(keepalivedPidFile, `${process.pid}\n`)
 const [portA, portB, deadPort] = [await freePort(), await freePort(), await freePort()]
 
 function writeConfig(name: string, lines: string[]): string {
@@ -34,7 +36,8 @@ function writeConfig(name: string, lines: string[]): string {
       `runtime_dir: ${join(dir, name, 'run')}`,
       'log_level: info',
       'checks: { interval_ms: 300, system: {} }',
-      `keepalived: { track_file: ${join(dir, name, 'run', 'fault')} }`,
+      // keepalived "runs" (its pid file names this live process): the role endpoints answer from the VRRP state
+      `keepalived: { track_file: ${join(dir, name, 'run', 'fault')}, pid_file: ${keepalivedPidFile} }`,
       `cluster: { token_file: ${tokenFile}, poll_interval_ms: 300, poll_timeout_ms: 500${name === 'node-b' ? `, ca_file: ${pki.caCert}` : ''} }`,
       ...lines,
       '',
