@@ -166,6 +166,19 @@ kill_pidfile() { # kill_pidfile FILE [SIGNAL]
   [ -n "$pid" ] && kill -"$sig" "$pid" 2>/dev/null || true
 }
 
+stop_pidfile() { # stop_pidfile FILE: TERM, and wait for the exit as `systemctl stop` does (KILL after 10 s)
+  local f=$1 pid i
+  [ -f "$f" ] || return 0
+  pid=$(cat "$f" 2>/dev/null || true)
+  [ -n "$pid" ] || return 0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for i in $(seq 200); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.05
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
 render() { # render SRC DEST sed-args...
   local src=$1 dest=$2
   shift 2
@@ -442,7 +455,7 @@ case $cmd in
   start-haproxy) start_haproxy "$1" ;;
   kill-keepalived) kill_keepalived "$1" ;;
   start-keepalived) start_keepalived "$1" ;;
-  stop-agent) kill_pidfile "$DIR/n$1/agent.pid" ;;
+  stop-agent) stop_pidfile "$DIR/n$1/agent.pid" ;;
   start-agent) start_agent "$1" ;;
   stop-postgres) kill_pidfile "$DIR/db/postgres.pid" INT ;;
   start-postgres) start_postgres; wait_postgres ;;

@@ -60,8 +60,13 @@ const haproxyCheck = z.strictObject({
     .default([]),
   /** frontends that must be OPEN; empty means every frontend HAProxy reports */
   frontends: z.array(z.string().min(1)).optional(),
-  /** how often the daemon's fast watch probes the runtime API (track_file latency) */
-  watch_interval_ms: timerMs.default(100),
+  /**
+   * How often the daemon's fast watch sends a command on its held runtime-API
+   * connection. HAProxy's death is seen when that connection closes (within ms,
+   * whatever this is); the command keeps `stats timeout` from closing it and
+   * catches an HAProxy that lives but no longer answers (within 3 intervals).
+   */
+  watch_interval_ms: timerMs.default(1000),
 })
 
 const pgbouncerCheck = z.strictObject({

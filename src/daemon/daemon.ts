@@ -130,7 +130,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   await group.start(config)
   groupStarted = true
   ctx.decide()
-  logger.info({ node: config.node, webhooks: config.webhooks.map((w) => w.name), api: config.api.listen }, 'ha-agent daemon started')
+  logger.info({ webhooks: config.webhooks.map((w) => w.name), api: config.api.listen }, 'ha-agent daemon started')
 
   return {
     metrics,

@@ -20,7 +20,7 @@
 // (dash's `read` costs one system call per byte).
 //
 // Light on purpose: no config, no logger (the daemon calls it after every round).
-import { rmSync } from 'node:fs'
+import { rmSync, utimesSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Verdict } from '../checks/types.js'
 import { formatVerdict } from '../checks/format.js'
@@ -55,6 +55,12 @@ export function renderVerdictFile(v: Omit<PublishedVerdict, 'expiresAt'>): strin
  */
 export function writeVerdictFile(runtimeDir: string, v: PublishedVerdict): void {
   writeFileAtomic(join(runtimeDir, VERDICT_FILE), renderVerdictFile(v), { fsync: false, mode: 0o644, mtime: new Date(v.expiresAt) })
+}
+
+/** Moves the expiry of the verdict already published (same content); throws ENOENT when there is none. */
+export function extendVerdictFile(runtimeDir: string, expiresAt: number): void {
+  const at = new Date(expiresAt)
+  utimesSync(join(runtimeDir, VERDICT_FILE), at, at)
 }
 
 /** On a clean stop: no verdict is better than one that outlives the daemon by its expiry. */
