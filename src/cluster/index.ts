@@ -14,6 +14,8 @@ export { SplitBrainDetector, type SplitBrainEpisode, type SplitBrainEvent } from
 export interface Cluster {
   peers(): PeerView[]
   splitBrain(): SplitBrainEpisode[]
+  /** polls again within `fastMs` (a relative fault is confirming), then on the usual interval */
+  hurry(fastMs: number): void
   stop(): void
 }
 
@@ -22,8 +24,8 @@ export function startCluster(opts: {
   logger: Logger
   localInstances(): ReadonlyArray<{ name: string; state: string }>
   emit(event: NewEvent): void
-  /** after every poll round: what the peers said and the split-brain episodes in force */
-  onPeers(peers: PeerView[], splitBrain: SplitBrainEpisode[]): void
+  /** after every poll round: what the peers said, the split-brain episodes in force, and when the round began */
+  onPeers(peers: PeerView[], splitBrain: SplitBrainEpisode[], startedAt: number): void
   /** the bearer token sent to peers, read at each poll (a reload may change it) */
   token?: () => string | undefined
   /** the CA for https:// peers (cluster.ca_file), read at each poll */
@@ -49,6 +51,7 @@ export function startCluster(opts: {
   }
 
   const round = async () => {
+    const startedAt = Date.now()
     const token = opts.token?.()
     const ca = opts.ca?.() ?? c.ca
     const next = await Promise.all(opts.config.peers.map((url) => pollPeer(url, { timeoutMs: c.poll_timeout_ms, token, ca, agent: agents.get(url) })))
@@ -65,16 +68,28 @@ export function startCluster(opts: {
       opts.logger[e.type === 'cluster.split_brain' ? 'error' : 'info'](e.data, e.type)
       opts.emit({ type: e.type, data: e.data })
     }
-    opts.onPeers(views, detector.episodes())
+    opts.onPeers(views, detector.episodes(), startedAt)
+  }
+  let polling = false
+  let hurriedMs: number | undefined
+  let dueAt = 0
+  const schedule = (delay: number) => {
+    clearTimeout(timer)
+    dueAt = Date.now() + delay
+    timer = setTimeout(loop, delay)
+    timer.unref()
   }
   const loop = () => {
     if (stopped) return
+    polling = true
     void round()
       .catch((err) => opts.logger.error({ err }, 'peer poll failed'))
       .finally(() => {
+        polling = false
         if (stopped) return
-        timer = setTimeout(loop, c.poll_interval_ms)
-        timer.unref()
+        const delay = hurriedMs ?? c.poll_interval_ms
+        hurriedMs = undefined
+        schedule(delay)
       })
   }
   loop()
@@ -82,6 +97,12 @@ export function startCluster(opts: {
   return {
     peers: () => views,
     splitBrain: () => detector.episodes(),
+    hurry(fastMs) {
+      if (stopped) return
+      // a poll under way is followed by a fast one; a slow timer is brought forward
+      if (polling) hurriedMs = Math.min(fastMs, hurriedMs ?? fastMs)
+      else if (dueAt - Date.now() > fastMs) schedule(fastMs)
+    },
     stop() {
       stopped = true
       clearTimeout(timer)

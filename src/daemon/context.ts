@@ -6,6 +6,17 @@ import type { Logger } from '../log/index.js'
 import type { NewEvent } from '../outbox/index.js'
 import type { DaemonState } from './state.js'
 
+/** A part whose loop can run its next round sooner (while a relative fault confirms). */
+export interface Hurry {
+  hurry(): void
+}
+
+/** The interval of a loop that was asked to hurry, or whose subject is changing: HAProxy's `fastinter` idea. */
+export function fastInterval(intervalMs: number): number {
+  return Math.min(intervalMs, FAST_INTERVAL_MS)
+}
+export const FAST_INTERVAL_MS = 250
+
 export interface DaemonContext {
   /** the config in force: a reload swaps it once every part of the new one runs */
   config(): AgentConfig

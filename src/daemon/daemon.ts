@@ -8,7 +8,7 @@ import { StorageError } from '../errors/index.js'
 import type { Logger } from '../log/index.js'
 import { spoolEvent, type NewEvent, type Outbox } from '../outbox/index.js'
 import type { Dispatcher } from '../webhooks/index.js'
-import type { DaemonContext } from './context.js'
+import type { DaemonContext, Hurry } from './context.js'
 import { PartGroup } from './lifecycle.js'
 import { apiPart } from './parts/api.js'
 import { checkLoopPart, type CheckLoop } from './parts/check-loop.js'
@@ -56,13 +56,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   let stopped = false
   const state = new DaemonState()
   const publisher = new VerdictPublisher(logger)
-  let recheck: NodeJS.Timeout | undefined
   const decider = new TrackDecider(config, {
     logger,
-    recheckIn: (ms) => {
-      clearTimeout(recheck)
-      recheck = setTimeout(() => ctx.decide(), ms)
-      recheck.unref()
+    hurry: () => {
+      group?.service<Hurry>('check loop')?.hurry()
+      group?.service<Hurry>('cluster')?.hurry()
     },
     onFlapDamped: ({ reason, held, wanted }) => {
       metrics.flapDamped.inc()
@@ -163,7 +161,6 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     },
     async stop() {
       stopped = true
-      clearTimeout(recheck)
       publisher.remove(config)
       await group.stop()
       logger.info('ha-agent daemon stopped')

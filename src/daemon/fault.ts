@@ -10,9 +10,10 @@
 // | everything passes                                      | 0          | 0            |
 //
 // A database outage seen by both nodes never takes the VIP away; a failure only
-// this node sees moves it to the node that can do the job, once it has persisted
-// for a confirmation time (two check intervals and two peer polls), so a node
-// whose link just came back does not FAULT on the verdict it took while cut off. With no word from the
+// this node sees moves it to the node that can do the job, once a check round and
+// a peer poll that both began after it appeared still say so (track-decision.ts),
+// so a node whose link just came back does not FAULT on the verdict it took while
+// cut off. With no word from the
 // peer we do not know it can do better (it may be dead): we never FAULT on deep
 // checks then, and only the vrrp_script weight lowers our priority.
 import type { CheckName, Verdict } from '../checks/index.js'
@@ -28,6 +29,8 @@ export interface FaultDecision {
   shared?: CheckName[]
   /** a fault by comparison with a peer (not HAProxy gone): applied only once it persists */
   relative?: boolean
+  /** a relative fault waiting for a new check round and a new peer poll to confirm it */
+  confirming?: boolean
   /** HAProxy itself is gone: never held back by flap damping */
   haproxyGone?: boolean
 }

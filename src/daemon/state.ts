@@ -22,12 +22,15 @@ const RECENT_TRANSITIONS = 20
 
 export class DaemonState {
   readonly startedAt = new Date().toISOString()
-  /** the check loop's last verdict and when it came */
+  /** the check loop's last verdict, when it came, and when its round began */
   latest: Verdict | undefined
   latestAt = 0
+  latestStartedAt = 0
   /** the HAProxy watch's view; undefined until its first answer */
   haproxy: HaproxyView | undefined
   peers: PeerView[] = []
+  /** when the poll round that produced `peers` began */
+  peersStartedAt = 0
   splitBrain: SplitBrainEpisode[] = []
   /** the track_file decision in force */
   fault: FaultDecision = { fault: false, reason: 'starting', checkExit: 0, pending: true }

@@ -1,8 +1,11 @@
 // The one place that decides what keepalived's track_file says, and writes it.
 // decideFault (fault.ts) gives the rule; here it is applied over time:
-// - a fault by comparison with a peer (not HAProxy gone) must persist for a
-//   confirmation time (two check intervals and two peer polls), so that a node
-//   whose link just came back does not FAULT on the verdict it took while cut off;
+// - a fault by comparison with a peer (not HAProxy gone) is applied once a check
+//   round and a peer poll that both began after it appeared still say so: a
+//   node whose link just came back does not FAULT on the verdict it took while
+//   cut off, and a one-round blip moves nothing. Meanwhile both loops are asked
+//   to hurry (their fast interval), so confirming costs a fraction of a second,
+//   not two intervals;
 // - flap damping: more than flap_max changes within flap_window_ms hold the
 //   current value (a dead HAProxy is never hidden);
 // - the file is rewritten when it differs from the decision, also when someone
@@ -20,8 +23,8 @@ export interface TrackDeciderOptions {
   now?: () => number
   /** writes the file (tests swap it) */
   write?: (path: string, fault: boolean) => void
-  /** the decision may change by itself later (a relative fault confirming): call decide() again after ms */
-  recheckIn(ms: number): void
+  /** a relative fault is confirming: the check loop and the peer polls should run their next round soon */
+  hurry(): void
   /** flap damping started holding the value */
   onFlapDamped(info: { reason: string; held: boolean; wanted: boolean }): void
 }
@@ -63,12 +66,14 @@ export class TrackDecider {
       peers: state.peers,
     })
     if (next.fault && next.relative) {
-      this.relativeSince ??= this.now()
-      const confirmMs = 2 * Math.max(config.checks.interval_ms, config.peers.length ? config.cluster.poll_interval_ms : 0)
-      const left = this.relativeSince + confirmMs - this.now()
-      if (left > 0) {
-        this.opts.recheckIn(left + 5)
-        next = { ...next, fault: false, reason: `confirming (${left} ms): ${next.reason}` }
+      const since = (this.relativeSince ??= this.now())
+      const waiting = [
+        state.latestStartedAt > since ? '' : 'a new check round',
+        !config.peers.length || state.peersStartedAt > since ? '' : 'a new peer poll',
+      ].filter(Boolean)
+      if (waiting.length) {
+        this.opts.hurry()
+        next = { ...next, fault: false, confirming: true, reason: `confirming (waiting for ${waiting.join(' and ')}): ${next.reason}` }
       }
     } else this.relativeSince = undefined
     // Flap damping holds deep-check (relative health) changes only: a dead

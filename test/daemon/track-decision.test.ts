@@ -1,4 +1,5 @@
-// What keepalived's track_file says over time: relative faults confirm first,
+// What keepalived's track_file says over time: relative faults confirm first (a
+// new check round and a new peer poll, both begun after the fault appeared),
 // flap damping holds deep-check changes but never a dead HAProxy, and the file
 // is put right when someone else changed it. Injected clock and writer.
 import t from 'tap'
@@ -26,7 +27,7 @@ const betterPeer = { url: 'http://p:9471', node: 'p', reachable: true, fault: fa
 function setup() {
   let now = 1_000_000
   const writes: string[] = []
-  const rechecks: number[] = []
+  let hurries = 0
   const flaps: string[] = []
   const state = new DaemonState()
   const decider = new TrackDecider(config, {
@@ -36,10 +37,10 @@ function setup() {
       writes.push(fault ? '1' : '0')
       writeFileSync(path, fault ? '1\n' : '0\n')
     },
-    recheckIn: (ms) => rechecks.push(ms),
+    hurry: () => void hurries++,
     onFlapDamped: (i) => flaps.push(`${i.held}->${i.wanted}`),
   })
-  return { state, decider, writes, rechecks, flaps, advance: (ms: number) => (now += ms) }
+  return { state, decider, writes, hurries: () => hurries, flaps, now: () => now, advance: (ms: number) => (now += ms) }
 }
 
 t.test('nothing is written until HAProxy has answered once', async (t) => {
@@ -53,33 +54,60 @@ t.test('nothing is written until HAProxy has answered once', async (t) => {
   t.ok(s.decider.settled(config))
 })
 
-t.test('a relative fault is applied only after two intervals of confirmation', async (t) => {
+t.test('a relative fault is applied once a new check round and a new peer poll still say so', async (t) => {
+  const s = setup()
+  s.state.haproxy = { up: true, detail: 'ok', since: 0 }
+  // the failing round and the poll began before the fault was first seen
+  s.state.latest = failing('pgbouncer')
+  s.state.latestStartedAt = s.now() - 900
+  s.state.peers = [betterPeer]
+  s.state.peersStartedAt = s.now() - 300
+  t.match(s.decider.decide(config, s.state), { fault: false, confirming: true, reason: /^confirming \(waiting for a new check round and a new peer poll\)/ })
+  t.equal(s.hurries(), 1, 'asks both loops to hurry')
+  s.advance(10_000) // time alone confirms nothing
+  t.match(s.decider.decide(config, s.state), { fault: false, confirming: true })
+  s.advance(1)
+  s.state.latestStartedAt = s.now() // a new round, still failing
+  t.match(s.decider.decide(config, s.state), { fault: false, confirming: true, reason: /waiting for a new peer poll\)/ })
+  s.state.peersStartedAt = s.now() // a new poll: the peer still passes
+  t.match(s.decider.decide(config, s.state), { fault: true, relative: true })
+  t.notOk(s.state.fault.confirming)
+  t.same(s.writes, ['0', '1'])
+  // healed: the next relative fault waits for new rounds again
+  s.state.latest = passing
+  s.decider.decide(config, s.state)
+  s.advance(5)
+  s.state.latest = failing('pgbouncer')
+  t.match(s.decider.decide(config, s.state), { confirming: true, reason: /waiting for a new check round and a new peer poll/ })
+})
+
+t.test('a fault from a peer poll alone (our round is older) also waits for a new round', async (t) => {
   const s = setup()
   s.state.haproxy = { up: true, detail: 'ok', since: 0 }
   s.state.latest = failing('pgbouncer')
+  s.state.latestStartedAt = s.now() - 5000 // taken while cut off from the peer
   s.state.peers = [betterPeer]
-  t.match(s.decider.decide(config, s.state), { fault: false, reason: /^confirming \(1000 ms\)/ })
-  t.same(s.rechecks, [1005], 'asks to be asked again when it would confirm')
-  s.advance(600)
-  t.match(s.decider.decide(config, s.state), { fault: false, reason: /^confirming \(400 ms\)/ })
-  s.advance(400)
-  t.match(s.decider.decide(config, s.state), { fault: true, relative: true })
-  t.same(s.writes, ['0', '1'])
-  // healed before confirmation: the clock starts again next time
-  s.state.latest = passing
-  s.decider.decide(config, s.state)
-  s.state.latest = failing('pgbouncer')
-  t.match(s.decider.decide(config, s.state), { reason: /^confirming \(1000 ms\)/ })
+  s.advance(1)
+  s.state.peersStartedAt = s.now() // the link came back: the peer answers again
+  s.advance(1)
+  t.match(s.decider.decide(config, s.state), { fault: false, confirming: true })
+  s.advance(300)
+  s.state.latest = passing // the new round passes: nothing to confirm
+  s.state.latestStartedAt = s.now()
+  t.match(s.decider.decide(config, s.state), { fault: false, reason: 'healthy' })
+  t.same(s.writes, ['0'], 'the track_file never said 1')
 })
 
 t.test('flap damping holds deep-check changes, never a dead HAProxy', async (t) => {
   const s = setup()
   s.state.haproxy = { up: true, detail: 'ok', since: 0 }
   s.state.peers = [betterPeer]
+  // each verdict is seen, then confirmed by a new round and a new poll saying the same
   const flip = (v: Verdict) => {
     s.state.latest = v
     s.decider.decide(config, s.state)
     s.advance(1000)
+    s.state.latestStartedAt = s.state.peersStartedAt = s.now()
     return s.decider.decide(config, s.state)
   }
   flip(passing) // written 0

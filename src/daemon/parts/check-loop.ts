@@ -1,13 +1,16 @@
 // The deep checks, every checks.interval_ms: their results feed the track_file
 // decision, what `ha-agent check` is told, check.failed / check.recovered events
-// (debounced by fall / rise) and the metrics.
+// (debounced by fall / rise) and the metrics. While a check's result differs
+// from what is established for it (fall / rise under way), or a relative fault
+// confirms, rounds come every fastInterval() instead, as HAProxy's `fastinter`
+// does: detection is quick and the steady state is cheap.
 import { runChecks, type Verdict } from '../../checks/index.js'
 import type { AgentConfig } from '../../config/index.js'
-import type { DaemonContext } from '../context.js'
+import { fastInterval, type DaemonContext, type Hurry } from '../context.js'
 import { CheckDebouncer } from '../debounce.js'
 import type { Part } from '../lifecycle.js'
 
-export interface CheckLoop {
+export interface CheckLoop extends Hurry {
   /** runs a round now (or joins the one running) */
   checkNow(): Promise<Verdict>
   /** the checks of the last round, each with what the debouncer established; undefined before the first round */
@@ -25,9 +28,12 @@ export function checkLoopPart(ctx: DaemonContext, afterRound: () => void): Part 
       let timer: NodeJS.Timeout | undefined
       let running: Promise<Verdict> | undefined
 
-      const apply = async (config: AgentConfig, v: Verdict) => {
+      /** a check whose result is not (yet) what is established for it */
+      let changing = false
+      const apply = async (config: AgentConfig, v: Verdict, startedAt: number) => {
         ctx.state.latest = v
         ctx.state.latestAt = Date.now()
+        ctx.state.latestStartedAt = startedAt
         for (const c of v.checks) {
           ctx.metrics.checkUp.set({ check: c.name }, c.status === 'pass' ? 1 : 0)
           ctx.metrics.checkDuration.set({ check: c.name }, c.latencyMs / 1000)
@@ -36,35 +42,54 @@ export function checkLoopPart(ctx: DaemonContext, afterRound: () => void): Part 
             await ctx.emit({ type, data: { node: config.node, check: c.name, detail: c.detail, latency_ms: c.latencyMs } })
           }
         }
+        changing = v.checks.some((c) => debouncer.status(c.name) !== c.status)
         ctx.decide()
         afterRound()
       }
       const checkNow = (): Promise<Verdict> => {
         // Never overlapping: a slow round is shared by whoever asks meanwhile.
         const config = ctx.config()
+        const startedAt = Date.now()
         running ??= runChecks(config)
           .then(async (v) => {
             const verdict: Verdict = { ...v, source: 'daemon' }
             // A round finishing after stop (or a reload that removed this loop) decides nothing.
-            if (!stopped) await apply(config, verdict)
+            if (!stopped) await apply(config, verdict, startedAt)
             return verdict
           })
           .finally(() => (running = undefined))
         return running
       }
+      let hurried = false
+      /** when the pending round is due (ms epoch) */
+      let dueAt = 0
+      const schedule = (delay: number) => {
+        clearTimeout(timer)
+        dueAt = Date.now() + delay
+        timer = setTimeout(loop, delay)
+        timer.unref()
+      }
       const loop = () => {
         if (stopped) return
+        hurried = false
         void checkNow()
           .catch((err) => ctx.logger.error({ err }, 'check round failed'))
           .finally(() => {
             if (stopped) return
-            timer = setTimeout(loop, ctx.config().checks.interval_ms)
-            timer.unref()
+            const interval = ctx.config().checks.interval_ms
+            schedule(changing || hurried || ctx.state.fault.confirming ? fastInterval(interval) : interval)
           })
       }
       loop()
       const service: CheckLoop = {
         checkNow,
+        hurry() {
+          if (stopped) return
+          // A round running now is followed by a fast one; a slow timer is brought forward.
+          hurried = true
+          const fast = fastInterval(ctx.config().checks.interval_ms)
+          if (!running && dueAt - Date.now() > fast) schedule(fast)
+        },
         established: () => ctx.state.latest?.checks.map((c) => ({ name: c.name, status: debouncer.status(c.name), detail: c.detail })),
       }
       return {

@@ -1,6 +1,6 @@
 import { startCluster } from '../../cluster/index.js'
 import { readInstances } from '../../keepalived/index.js'
-import type { DaemonContext } from '../context.js'
+import { fastInterval, type DaemonContext, type Hurry } from '../context.js'
 import type { Part } from '../lifecycle.js'
 
 /** Polls the peers' /status: relative health (fault.ts) and split brain. */
@@ -19,13 +19,16 @@ export function clusterPart(ctx: DaemonContext): Part {
         emit: (e) => void ctx.emit(e),
         token: () => ctx.config().cluster.token,
         ca: () => ctx.config().cluster.ca,
-        onPeers: (peers, splitBrain) => {
+        onPeers: (peers, splitBrain, startedAt) => {
           ctx.state.peers = peers
+          ctx.state.peersStartedAt = startedAt
           ctx.state.splitBrain = splitBrain
           ctx.decide()
         },
       })
+      const service: Hurry = { hurry: () => cluster.hurry(fastInterval(config.cluster.poll_interval_ms)) }
       return {
+        service,
         async stop() {
           cluster.stop()
         },
