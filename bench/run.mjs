@@ -326,7 +326,9 @@ async function benchStyle(style) {
     r.webhook = await webhookLatency(lab, style, 50)
     log(`${style}: webhook ${JSON.stringify(r.webhook)}`)
     if (style === 'agent') {
-      execFileSync('sed', ['-i', 's/^  interval_ms: 500/  interval_ms: 100/', `${lab.dir}/n1/config.yaml`])
+      execFileSync('sed', ['-i', 's/^  interval_ms: [0-9]*/  interval_ms: 100/', `${lab.dir}/n1/config.yaml`])
+      // (a sed that matches nothing would measure the shipped config under this row's name)
+      if (!/^  interval_ms: 100$/m.test(readFileSync(`${lab.dir}/n1/config.yaml`, 'utf8'))) throw new Error('bench: could not set checks.interval_ms to 100 in node 1\'s config')
       lab.sh('stop-agent', '1')
       await sleep(1000)
       lab.sh('start-agent', '1')
