@@ -1,5 +1,6 @@
 // The HAProxy check against a real HAProxy whose backend has one server UP, one
-// DOWN and one in maintenance, and against sockets that are not HAProxy.
+// DOWN and one in maintenance. (Against sockets that are not HAProxy, and the
+// min_up rules on captured answers: test/checks/haproxy.test.ts.)
 import t from 'tap'
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -77,24 +78,4 @@ t.test('a disabled frontend fails the check; every frontend is checked when none
   const f = await probeHaproxy(haproxyConfig({}), 1000)
   t.equal(f.ok, false)
   t.equal(f.detail, 'frontend postgres is PAUSED')
-})
-
-t.test('not HAProxy: garbage, silence, refusal, no file', async (t) => {
-  const garbagePath = join(dir, 'garbage.sock')
-  const garbage = await misbehavingServer(garbagePath, (c) => c.end('SSH-2.0-OpenSSH_9.2\r\n'))
-  const silentPath = join(dir, 'silent.sock')
-  const silent = await misbehavingServer(silentPath, () => {})
-  t.teardown(() => Promise.all([garbage.close(), silent.close()]))
-  const at = (s: string) => buildConfig({ checks: { haproxy: { socket: s } } }, null, { env: {} }).checks.haproxy!
-  await t.rejects(probeHaproxy(at(garbagePath), 1000), /not a "show (info|stat)" answer: "SSH-2\.0/)
-  const started = performance.now()
-  await t.rejects(probeHaproxy(at(silentPath), 300), new RegExp(`HAProxy socket ${silentPath}: no answer to "show (info|stat|info;show stat)" within 300 ms`))
-  t.ok(performance.now() - started < 600)
-  await t.rejects(probeHaproxy(at(join(dir, 'none.sock')), 300), /none\.sock: no such socket file/)
-  // a socket file with nobody listening: what a SIGKILLed HAProxy leaves behind
-  const stalePath = join(dir, 'stale.sock')
-  const stale = await misbehavingServer(stalePath, () => {})
-  await stale.close()
-  writeFileSync(stalePath, '')
-  await t.rejects(probeHaproxy(at(stalePath), 300), /stale\.sock: (connection refused|ECONNREFUSED)/)
 })

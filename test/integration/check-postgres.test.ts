@@ -1,15 +1,13 @@
-// SELECT 1 through HAProxy -> PgBouncer -> PostgreSQL, and the two ways a query
-// can hang: a server that never finishes the handshake, and a query that never ends.
+// SELECT 1 through HAProxy -> PgBouncer -> PostgreSQL, a query that never ends
+// (directly and through transaction pooling), and the server's own errors. (A
+// server that never finishes the handshake: test/checks/postgres.test.ts.)
 import t from 'tap'
 import { buildConfig } from '../../src/config/index.js'
 import { probePostgres } from '../../src/checks/postgres.js'
 import { startStack } from '../fixtures/stack.js'
-import { freePort, misbehavingServer, waitFor } from '../fixtures/procs.js'
+import { waitFor } from '../fixtures/procs.js'
 
 const stack = await startStack(t)
-// reads and discards (so it sees our side close) and never answers
-const never = await misbehavingServer(0, (c) => c.resume())
-t.teardown(() => never.close())
 
 function postgresConfig(section: Record<string, unknown>) {
   const cfg = buildConfig({ checks: { postgres: section } }, null, { env: {} }).checks.postgres
@@ -39,12 +37,10 @@ t.test('SELECT 1 through the HAProxy frontend', async (t) => {
 t.test('a query that never ends fails at the deadline and its connection is dropped', async (t) => {
   const before = openSockets()
   const cfg = postgresConfig({ url: `postgres://postgres@127.0.0.1:${stack.pg.port}/postgres`, query: 'SELECT pg_sleep(30)' })
-  const started = performance.now()
   const f = await probePostgres(cfg, 500, noSignal())
-  const took = performance.now() - started
   t.equal(f.ok, false)
+  // our deadline's words (pg's own would differ, the server's statement_timeout says 57014)
   t.equal(f.detail, `SELECT pg_sleep(30) via 127.0.0.1:${stack.pg.port}: no answer within 500 ms`)
-  t.ok(took < 500 + 150, `gave up after ${took.toFixed(0)} ms`)
   // The server would never say goodbye while sleeping: the socket must be destroyed, not ended.
   await new Promise((r) => setImmediate(r))
   t.equal(openSockets(), before, 'no socket left open')
@@ -73,24 +69,7 @@ t.test('through PgBouncer (transaction pooling) too, and the next check is clean
   t.equal((await c.query('SHOW statement_timeout')).rows[0].statement_timeout, '0', 'no statement_timeout left on the pooled server connection')
 })
 
-t.test('a server that accepts and never answers: connect timeout, socket dropped', async (t) => {
-  const before = openSockets()
-  const started = performance.now()
-  const f = await probePostgres(postgresConfig({ url: `postgres://monitor@127.0.0.1:${never.port}/postgres` }), 300, noSignal())
-  const took = performance.now() - started
-  t.equal(f.ok, false)
-  t.equal(f.detail, `SELECT 1 via 127.0.0.1:${never.port}: no connection within 300 ms`)
-  t.ok(took < 300 + 150, `gave up after ${took.toFixed(0)} ms`)
-  // The never-answering server lives in this process: its side closes once it sees ours go.
-  await waitFor('both ends closed', () => openSockets() === before || undefined, 2000, 10).catch(() => {})
-  t.equal(openSockets(), before, 'no socket left open')
-})
-
-t.test('refused, wrong database, failing query: reasons from the server', async (t) => {
-  const port = await freePort()
-  const refused = await probePostgres(postgresConfig({ url: `postgres://monitor@127.0.0.1:${port}/postgres` }), 1000, noSignal())
-  t.match(refused, { ok: false, data: { code: 'ECONNREFUSED' } })
-  t.match(refused.detail, new RegExp(`via 127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`))
+t.test('wrong database, failing query: reasons from the server', async (t) => {
   const noDb = await probePostgres(postgresConfig({ url: `postgres://postgres@127.0.0.1:${stack.pg.port}/nosuchdb` }), 2000, noSignal())
   t.match(noDb, { ok: false, data: { code: '3D000' } })
   t.match(noDb.detail, /database "nosuchdb" does not exist/)
@@ -102,8 +81,7 @@ t.test('an abort from the caller tears the connection down at once', async (t) =
   const ac = new AbortController()
   const cfg = postgresConfig({ url: `postgres://postgres@127.0.0.1:${stack.pg.port}/postgres`, query: 'SELECT pg_sleep(30)' })
   setTimeout(() => ac.abort(), 200)
-  const started = performance.now()
-  const f = await probePostgres(cfg, 10_000, ac.signal)
+  const f = await probePostgres(cfg, 60_000, ac.signal)
   t.equal(f.ok, false)
-  t.ok(performance.now() - started < 1000, 'did not wait for the query timeout')
+  t.equal(f.detail, `SELECT pg_sleep(30) via 127.0.0.1:${stack.pg.port}: no answer before the deadline`, 'the abort ended it, not a timeout')
 })

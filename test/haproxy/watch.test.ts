@@ -1,0 +1,91 @@
+// The HAProxy watch against runtime API stand-ins on unix sockets: the probe
+// it settles on, and each way of not being HAProxy. (A real HAProxy killed
+// under it: test/integration/haproxy-watch.test.ts.)
+import t from 'tap'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createHaproxyWatch } from '../../src/haproxy/index.js'
+import { fakeRuntimeApi } from '../fixtures/haproxy.js'
+import { misbehavingServer, waitFor } from '../fixtures/procs.js'
+
+const INFO = 'Name: HAProxy\nPid: 42\n'
+
+t.test('a socket that accepts but never answers is down after timeoutMs, never up', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ha-agent-watch-'))
+  const hung = await misbehavingServer(join(dir, 'hung.sock'), () => {})
+  t.teardown(async () => {
+    await hung.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  const seen: Array<[boolean, string]> = []
+  const watch = createHaproxyWatch({ socket: join(dir, 'hung.sock'), intervalMs: 50, timeoutMs: 200, onChange: (up, d) => seen.push([up, d]) })
+  t.teardown(() => watch.stop())
+  await waitFor('down', () => seen.length > 0 || undefined)
+  t.same(seen, [[false, 'HAProxy did not answer within 200 ms']])
+  t.equal(watch.current().up, false)
+})
+
+t.test('no socket file, and a socket nobody listens on: down, naming the socket', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ha-agent-watch-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const missing = join(dir, 'none.sock')
+  const watch = createHaproxyWatch({ socket: missing, intervalMs: 50, timeoutMs: 200, onChange: () => {} })
+  t.teardown(() => watch.stop())
+  await waitFor('down', () => (watch.current().detail !== 'not checked yet' ? true : undefined))
+  t.same([watch.current().up, watch.current().detail], [false, `HAProxy socket ${missing}: ENOENT`])
+  // what a SIGKILLed HAProxy leaves behind: the file, nobody listening
+  const stale = join(dir, 'stale.sock')
+  writeFileSync(stale, '')
+  const staleWatch = createHaproxyWatch({ socket: stale, intervalMs: 50, timeoutMs: 200, onChange: () => {} })
+  t.teardown(() => staleWatch.stop())
+  await waitFor('down', () => (staleWatch.current().detail !== 'not checked yet' ? true : undefined))
+  t.same([staleWatch.current().up, staleWatch.current().detail], [false, `HAProxy socket ${stale}: ECONNREFUSED`])
+})
+
+t.test('probes with `show version` once `show info` proved the socket is HAProxy', async (t) => {
+  const api = await fakeRuntimeApi(t, { 'show info': INFO, 'show version': '2.6.12-1+deb12u4\n' })
+  const watch = createHaproxyWatch({ socket: api.socket, intervalMs: 20, timeoutMs: 200, onChange: () => {} })
+  t.teardown(() => watch.stop())
+  await waitFor('a few probes', () => api.asked.length >= 6 || undefined)
+  t.same(api.asked.slice(0, 2), ['prompt', 'show info'])
+  t.same(new Set(api.asked.slice(2)), new Set(['show version']))
+  t.equal(watch.current().up, true)
+})
+
+t.test('an HAProxy without `show version`: back to `show info`, still up', async (t) => {
+  const api = await fakeRuntimeApi(t, { 'show info': INFO })
+  const changes: boolean[] = []
+  const watch = createHaproxyWatch({ socket: api.socket, intervalMs: 20, timeoutMs: 200, onChange: (up) => changes.push(up) })
+  t.teardown(() => watch.stop())
+  await waitFor('a few probes', () => api.asked.length >= 8 || undefined)
+  t.same(api.asked.slice(0, 3), ['prompt', 'show info', 'show version'])
+  t.same(new Set(api.asked.slice(3)), new Set(['show info']))
+  t.same(changes, [true], 'never down')
+})
+
+t.test('something else answering `show version`, or `show info` without a Pid: down', async (t) => {
+  const odd = await fakeRuntimeApi(t, { 'show info': INFO, 'show version': 'hello\n' })
+  const watch = createHaproxyWatch({ socket: odd.socket, intervalMs: 20, timeoutMs: 200, onChange: () => {} })
+  t.teardown(() => watch.stop())
+  await waitFor('down', () => /unexpected answer/.test(watch.current().detail) || undefined)
+  t.same([watch.current().up, watch.current().detail], [false, `unexpected answer from ${odd.socket}`])
+  const notHaproxy = await fakeRuntimeApi(t, { 'show info': 'Name: something\n' })
+  const changes: Array<[boolean, string]> = []
+  const other = createHaproxyWatch({ socket: notHaproxy.socket, intervalMs: 20, timeoutMs: 200, onChange: (up, d) => changes.push([up, d]) })
+  t.teardown(() => other.stop())
+  await waitFor('down', () => changes.length > 0 || undefined)
+  t.same(changes[0], [false, `unexpected answer from ${notHaproxy.socket}`])
+})
+
+t.test('stop() closes the connection and no change is reported after it', async (t) => {
+  const api = await fakeRuntimeApi(t, { 'show info': INFO, 'show version': '2.6.12\n' })
+  const changes: boolean[] = []
+  const watch = createHaproxyWatch({ socket: api.socket, intervalMs: 20, timeoutMs: 200, onChange: (up) => changes.push(up) })
+  await waitFor('up', () => watch.current().up || undefined)
+  watch.stop()
+  const asked = api.asked.length
+  await new Promise((r) => setTimeout(r, 100))
+  t.equal(api.asked.length, asked, 'no probe after stop')
+  t.same(changes, [true], 'the close it caused is not a down')
+})
