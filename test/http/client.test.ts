@@ -55,9 +55,8 @@ t.test('a first request that fails is not retried; a timeout destroys the kept c
   await t.rejects(httpCall(s.url, { timeoutMs: 1000, agent }), { code: 'ECONNRESET' }, 'a fresh connection dropped: the error stands')
   t.equal(s.connections(), 1, 'not retried')
   mode = 'hang'
-  const started = performance.now()
-  await t.rejects(httpCall(s.url, { timeoutMs: 200, agent }), /no answer within 200 ms/)
-  t.ok(performance.now() - started < 400, 'within the deadline')
+  // The message is the deadline's own (TimeoutError), not an error of the socket.
+  await t.rejects(httpCall(s.url, { timeoutMs: 200, agent }), { code: 'HA_ERR_TIMEOUT', message: 'no answer within 200 ms' })
   mode = 'answer'
   const before = s.connections()
   t.equal((await httpCall(s.url, { timeoutMs: 1000, agent })).status, 200)
