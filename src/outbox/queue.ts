@@ -53,7 +53,7 @@ export class WebhookQueue {
   private dirty = true
 
   constructor(
-    private readonly stateDir: string,
+    stateDir: string,
     readonly webhook: string,
   ) {
     this.dir = queueDir(stateDir, webhook)
