@@ -6,7 +6,9 @@
 // itself with what is left of the budget, and, when no daemon keeps the
 // track_file, keeps it truthful itself (HAProxy gone: 1, else 0), so that a dead
 // daemon neither pins FAULT nor silently turns fast failover off. Either way it
-// answers within --timeout + 200 ms.
+// answers within --timeout + 200 ms. (Installed, keepalived runs the sh launcher
+// first, src/launcher/ha-agent.sh: it answers from the daemon's verdict file
+// without starting Node.js while that is fresh, and runs this otherwise.)
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { Command } from '../cli/context.js'

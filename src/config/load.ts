@@ -343,7 +343,7 @@ export function readConfigDocument(path: string): Record<string, unknown> | null
 export async function loadConfig(path: string, opts: LoadOptions = {}): Promise<AgentConfig> {
   const config = buildConfig(readConfigDocument(path), path, opts)
   if ((opts.purpose ?? 'full') === 'full' && config.heartbeat) {
-    // node-cron only here: `check` and `notify` never load it.
+    // node-cron is loaded for a full load only: `check` and `notify` never load it.
     const { validate } = await import('node-cron')
     if (!validate(config.heartbeat)) {
       throw new ConfigError([{ path: 'heartbeat', message: `invalid cron expression ${JSON.stringify(config.heartbeat)} (e.g. "0 9 * * *": daily at 09:00)` }])
