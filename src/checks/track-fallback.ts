@@ -5,9 +5,8 @@
 // node without word from its peer: HAProxy gone is a fault, any other failure is
 // only a weight (see src/daemon/fault.ts). When the daemon comes back it
 // rewrites the file from its own view.
-import { readFileSync } from 'node:fs'
 import type { Output } from '../cli/context.js'
-import { writeTrackFile } from '../daemon/track-file.js'
+import { readTrackFile, trackValue, writeTrackFile } from '../daemon/track-file.js'
 import type { Verdict } from './types.js'
 
 /** HAProxy gone: its runtime API did not answer at all (a backend down is an answer). */
@@ -20,14 +19,8 @@ export function haproxyGone(verdict: Verdict): boolean | undefined {
 export function keepTrackFileWithoutDaemon(path: string, verdict: Verdict, stderr: Output): void {
   const gone = haproxyGone(verdict)
   if (gone === undefined) return
-  const want = gone ? '1' : '0'
-  let now: string | undefined
-  try {
-    now = readFileSync(path, 'utf8').trim()
-  } catch {
-    now = undefined
-  }
-  if (now === want) return
+  const want = trackValue(gone)
+  if (readTrackFile(path) === want) return
   try {
     writeTrackFile(path, gone)
     stderr.write(`check: no daemon keeps ${path}: set to ${want} (${gone ? 'HAProxy gone' : 'HAProxy answers'})\n`)

@@ -36,8 +36,8 @@ export function startCluster(opts: {
   let views: PeerView[] = opts.config.peers.map((url) => ({ url: redactUrl(url), reachable: false, error: 'not polled yet' }))
   let stopped = false
   let timer: NodeJS.Timeout | undefined
-  // One kept connection per peer: a poll every poll_interval_ms no longer pays a
-  // TCP handshake and a new socket on both ends (measured in bench/RESULTS.md).
+  // One kept connection per peer: a poll every poll_interval_ms pays no TCP
+  // handshake and no new socket on either end (measured in bench/RESULTS.md).
   const agents = new Map(opts.config.peers.map((url) => [url, keepAliveAgent(url)]))
 
   // The operator chose http:// for a peer: say once that the token crosses the network in clear text.

@@ -6,7 +6,9 @@
 // itself with what is left of the budget, and, when no daemon keeps the
 // track_file, keeps it truthful itself (HAProxy gone: 1, else 0), so that a dead
 // daemon neither pins FAULT nor silently turns fast failover off. Either way it
-// answers within --timeout + 200 ms.
+// answers within --timeout + 200 ms. (Installed, keepalived runs the sh launcher
+// first, src/launcher/ha-agent.sh: it answers from the daemon's verdict file
+// without starting Node.js while that is fresh, and runs this otherwise.)
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { Command } from '../cli/context.js'
@@ -14,10 +16,9 @@ import { parseCommandArgs, parseMs } from '../cli/args.js'
 import { CHECK_NAMES, type CheckName, type Verdict } from '../checks/types.js'
 import { formatVerdict } from '../checks/format.js'
 import { controlRequest, controlSocketPath } from '../control/client.js'
-import { peekCheckTimeout, peekRuntimeDir } from '../config/peek.js'
+import { DEFAULT_CHECK_TIMEOUT_MS, peekCheckTimeout, peekRuntimeDir } from '../config/peek.js'
 import { EXIT, hasCode, UsageError } from '../errors/index.js'
 
-const DEFAULT_TIMEOUT_MS = 1000
 /** the daemon's share of the budget: it answers from memory, in a few ms, or is not worth waiting for */
 const DAEMON_SHARE_MS = 250
 
@@ -69,7 +70,7 @@ export const createCheckCommand = (opts: CheckCommandOptions = {}): Command => a
   const flagTimeout = parseMs('check', '--timeout', values.timeout)
   const configPath = resolve(ctx.configPath)
   // --timeout, else checks.timeout_ms: the whole run answers within it + 200 ms.
-  let budgetMs = flagTimeout ?? readConfigTimeout(configPath) ?? DEFAULT_TIMEOUT_MS
+  let budgetMs = flagTimeout ?? readConfigTimeout(configPath) ?? DEFAULT_CHECK_TIMEOUT_MS
   const started = (opts.startedAt ?? sinceExec)()
   const left = () => Math.max(1, Math.floor(started + budgetMs - Date.now()))
 

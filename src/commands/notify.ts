@@ -58,15 +58,7 @@ export const notify: Command = async (ctx) => {
     throw err
   }
   try {
-    const r = await recordVrrpTransition({
-      stateDir: config.state_dir,
-      runtimeDir: config.runtime_dir,
-      node: config.node,
-      webhooks: config.webhooks,
-      transition,
-      id,
-      source: 'notify',
-    })
+    const r = await recordVrrpTransition(config, transition, id, 'notify')
     if (r.stored === 'spool') {
       ctx.stderr.write(`ha-agent notify: ${r.problem}\n`)
       return EXIT.FAILED

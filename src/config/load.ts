@@ -1,5 +1,5 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto'
-import { readFileSync, statSync } from 'node:fs'
+import { readFileSync, statSync, type Stats } from 'node:fs'
 import { isIPv6 } from 'node:net'
 import { hostname } from 'node:os'
 import { parse as parseYaml, YAMLParseError } from 'yaml'
@@ -93,58 +93,62 @@ function zodProblems(error: z.ZodError): ConfigProblem[] {
   return problems
 }
 
-/**
- * Reads a secret from the file a `*_file` key names (UTF-8, trimmed), else from
- * its environment variable; records a problem naming the key. As ssh refuses a
- * private key others can read, a file that is not the owner's and its group's
- * alone is refused: readable or writable by every user, or owned by a user other
- * than root or the one ha-agent runs as (who could read or swap it).
- */
-function readSecret(
-  path: string | undefined,
-  keyPath: string,
-  envName: string,
-  env: Record<string, string | undefined>,
-  problems: ConfigProblem[],
-): string | undefined {
-  if (path) {
-    try {
-      const st = statSync(path)
-      const mode = st.mode & 0o777
-      const fix = `chmod 0640 ${path}; chown root:ha-agent ${path}`
-      if (mode & 0o007) {
-        problems.push({
-          path: keyPath,
-          message: `${path} is ${mode & 0o002 ? 'writable' : 'readable'} by every user (mode ${mode.toString(8).padStart(4, '0')}): ${fix}`,
-        })
-        return undefined
-      }
-      const uid = process.getuid?.()
-      if (uid !== undefined && st.uid !== 0 && st.uid !== uid) {
-        problems.push({ path: keyPath, message: `${path} belongs to user ${st.uid}, neither root nor this process's user (${uid}): ${fix}` })
-        return undefined
-      }
-      const value = readFileSync(path, 'utf8').trim()
-      if (!value) problems.push({ path: keyPath, message: `${path} is empty` })
-      return value
-    } catch (err) {
-      problems.push({ path: keyPath, message: `cannot read ${path}: ${describeSystemError(err)}` })
-      return undefined
-    }
-  }
-  const fromEnv = env[envName]
-  return fromEnv ? fromEnv : undefined
+/** Where a config's secrets come from besides files (its environment), and where its problems go. */
+interface Reading {
+  env: Record<string, string | undefined>
+  problems: ConfigProblem[]
 }
 
-/** A certificate file (not a secret: no mode rule), checked to be PEM that parses. */
-function readCertificate(path: string, keyPath: string, problems: ConfigProblem[]): string | undefined {
-  let pem: string
+/**
+ * A file's text, or undefined with a problem naming the key: the file cannot be
+ * read, or `refuse` (shown its stat) says why it must not be.
+ */
+function readFileFor(path: string, keyPath: string, problems: ConfigProblem[], refuse?: (st: Stats) => string | undefined): string | undefined {
   try {
-    pem = readFileSync(path, 'utf8')
+    const why = refuse?.(statSync(path))
+    if (why) {
+      problems.push({ path: keyPath, message: why })
+      return undefined
+    }
+    return readFileSync(path, 'utf8')
   } catch (err) {
     problems.push({ path: keyPath, message: `cannot read ${path}: ${describeSystemError(err)}` })
     return undefined
   }
+}
+
+/**
+ * As ssh refuses a private key others can read, a secret file that is not the
+ * owner's and its group's alone is refused: readable or writable by every
+ * user, or owned by a user other than root or the one ha-agent runs as (who
+ * could read or swap it).
+ */
+function secretFileProblem(path: string, st: Stats): string | undefined {
+  const mode = st.mode & 0o777
+  const fix = `chmod 0640 ${path}; chown root:ha-agent ${path}`
+  if (mode & 0o007) return `${path} is ${mode & 0o002 ? 'writable' : 'readable'} by every user (mode ${mode.toString(8).padStart(4, '0')}): ${fix}`
+  const uid = process.getuid?.()
+  if (uid !== undefined && st.uid !== 0 && st.uid !== uid) return `${path} belongs to user ${st.uid}, neither root nor this process's user (${uid}): ${fix}`
+  return undefined
+}
+
+/** A secret file's content (UTF-8, trimmed); a problem naming the key when it is refused, unreadable or empty. */
+function readSecretFile(path: string, keyPath: string, problems: ConfigProblem[]): string | undefined {
+  const value = readFileFor(path, keyPath, problems, (st) => secretFileProblem(path, st))?.trim()
+  if (value === '') problems.push({ path: keyPath, message: `${path} is empty` })
+  return value
+}
+
+/** A secret from the file its `*_file` key names, else from its environment variable. */
+function readSecret(file: string | undefined, keyPath: string, envName: string, r: Reading): string | undefined {
+  if (file) return readSecretFile(file, keyPath, r.problems)
+  return r.env[envName] || undefined
+}
+
+/** A certificate file (not a secret: no mode rule), checked to be PEM that parses. */
+function readCertificate(path: string, keyPath: string, problems: ConfigProblem[]): string | undefined {
+  const pem = readFileFor(path, keyPath, problems)
+  if (pem === undefined) return undefined
   try {
     new X509Certificate(pem)
     return pem
@@ -183,19 +187,13 @@ export function isLoopbackHost(host: string): boolean {
  * Each must be `whsec_` + base64; a problem names the file or the variable and
  * how to make a good one, never the secret itself.
  */
-function readWebhookSecrets(
-  files: string | readonly string[] | undefined,
-  keyPath: string,
-  envName: string,
-  env: Record<string, string | undefined>,
-  problems: ConfigProblem[],
-): string[] | undefined {
+function readWebhookSecrets(files: string | readonly string[] | undefined, keyPath: string, envName: string, { env, problems }: Reading): string[] | undefined {
   const found: string[] = []
   if (files !== undefined) {
     const list = typeof files === 'string' ? [files] : files
     list.forEach((file, j) => {
       const path = typeof files === 'string' ? keyPath : `${keyPath}[${j}]`
-      const value = readSecret(file, path, envName, {}, problems)
+      const value = readSecretFile(file, path, problems)
       if (!value) return
       const why = secretProblem(value)
       if (why) problems.push({ path, message: `${file} ${why}: it must hold a Standard Webhooks secret, whsec_ + base64 of 24 to 64 random bytes; make one with ${MAKE_SECRET} > ${file}` })
@@ -254,6 +252,7 @@ export function buildConfig(doc: unknown, configPath: string | null, opts: LoadO
   if (!result.success) throw new ConfigError(zodProblems(result.error))
   const parsed = result.data
   const problems: ConfigProblem[] = []
+  const reading: Reading = { env, problems }
 
   const seen = new Set<string>()
   parsed.webhooks.forEach((w, i) => {
@@ -266,19 +265,15 @@ export function buildConfig(doc: unknown, configPath: string | null, opts: LoadO
       const problem = commandProblem(w.command[0]!)
       if (problem) problems.push({ path: `webhooks[${i}].command`, message: problem })
     }
-    if (w.format !== 'exec') hideSecret(w, 'secrets', readWebhookSecrets(w.secret_file, `webhooks[${i}].secret_file`, envNameFor(w.name, 'SECRET'), env, problems))
-    hideSecret(
-      w,
-      'routingKey',
-      readSecret(w.routing_key_file, `webhooks[${i}].routing_key_file`, envNameFor(w.name, 'ROUTING_KEY'), env, problems),
-    )
+    if (w.format !== 'exec') hideSecret(w, 'secrets', readWebhookSecrets(w.secret_file, `webhooks[${i}].secret_file`, envNameFor(w.name, 'SECRET'), reading))
+    hideSecret(w, 'routingKey', readSecret(w.routing_key_file, `webhooks[${i}].routing_key_file`, envNameFor(w.name, 'ROUTING_KEY'), reading))
     if (w.format === 'pagerduty' && !(w as WebhookConfig).routingKey) {
       problems.push({ path: `webhooks[${i}].routing_key_file`, message: 'required for format pagerduty (or set ' + envNameFor(w.name, 'ROUTING_KEY') + ')' })
     }
   })
   const { postgres, pgbouncer } = parsed.checks
   if (postgres) {
-    hideSecret(postgres, 'password', readSecret(postgres.password_file, 'checks.postgres.password_file', 'HA_AGENT_POSTGRES_PASSWORD', env, problems))
+    hideSecret(postgres, 'password', readSecret(postgres.password_file, 'checks.postgres.password_file', 'HA_AGENT_POSTGRES_PASSWORD', reading))
     try {
       new URL(postgres.url)
     } catch {
@@ -286,20 +281,16 @@ export function buildConfig(doc: unknown, configPath: string | null, opts: LoadO
     }
   }
   if (pgbouncer?.admin) {
-    hideSecret(
-      pgbouncer,
-      'adminPassword',
-      readSecret(pgbouncer.admin.password_file, 'checks.pgbouncer.admin.password_file', 'HA_AGENT_PGBOUNCER_ADMIN_PASSWORD', env, problems),
-    )
+    hideSecret(pgbouncer, 'adminPassword', readSecret(pgbouncer.admin.password_file, 'checks.pgbouncer.admin.password_file', 'HA_AGENT_PGBOUNCER_ADMIN_PASSWORD', reading))
   }
   if (allSecrets) {
     const { cluster, api } = parsed
-    hideSecret(cluster, 'token', checkToken(readSecret(cluster.token_file, 'cluster.token_file', 'HA_AGENT_CLUSTER_TOKEN', env, problems), 'cluster.token_file', problems))
-    hideSecret(api, 'token', checkToken(readSecret(api.token_file, 'api.token_file', 'HA_AGENT_API_TOKEN', env, problems), 'api.token_file', problems))
+    hideSecret(cluster, 'token', checkToken(readSecret(cluster.token_file, 'cluster.token_file', 'HA_AGENT_CLUSTER_TOKEN', reading), 'cluster.token_file', problems))
+    hideSecret(api, 'token', checkToken(readSecret(api.token_file, 'api.token_file', 'HA_AGENT_API_TOKEN', reading), 'api.token_file', problems))
     if (cluster.ca_file) hideSecret(cluster, 'ca', readCertificate(cluster.ca_file, 'cluster.ca_file', problems))
     if (api.tls) {
       hideSecret(api.tls, 'cert', readCertificate(api.tls.cert_file, 'api.tls.cert_file', problems))
-      const key = readSecret(api.tls.key_file, 'api.tls.key_file', '', {}, problems)
+      const key = readSecretFile(api.tls.key_file, 'api.tls.key_file', problems)
       if (key) {
         try {
           createPrivateKey(key)
@@ -331,12 +322,9 @@ export function buildConfig(doc: unknown, configPath: string | null, opts: LoadO
 
 /** Reads and parses the YAML file: a mapping, or ConfigError naming the file and the line. */
 export function readConfigDocument(path: string): Record<string, unknown> | null {
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (err) {
-    throw new ConfigError([{ path: 'config', message: `cannot read ${path}: ${describeSystemError(err)}` }])
-  }
+  const problems: ConfigProblem[] = []
+  const text = readFileFor(path, 'config', problems)
+  if (text === undefined) throw new ConfigError(problems)
   let doc: unknown
   try {
     doc = parseYaml(text, { prettyErrors: true, uniqueKeys: true })
@@ -355,7 +343,7 @@ export function readConfigDocument(path: string): Record<string, unknown> | null
 export async function loadConfig(path: string, opts: LoadOptions = {}): Promise<AgentConfig> {
   const config = buildConfig(readConfigDocument(path), path, opts)
   if ((opts.purpose ?? 'full') === 'full' && config.heartbeat) {
-    // node-cron only here: `check` and `notify` never load it.
+    // node-cron is loaded for a full load only: `check` and `notify` never load it.
     const { validate } = await import('node-cron')
     if (!validate(config.heartbeat)) {
       throw new ConfigError([{ path: 'heartbeat', message: `invalid cron expression ${JSON.stringify(config.heartbeat)} (e.g. "0 9 * * *": daily at 09:00)` }])

@@ -5,8 +5,14 @@
 // with the daemon or falls back to the full loader.
 import { readFileSync } from 'node:fs'
 
+// Defaults the fast paths need before (or without) the schema. The schema
+// takes them from here, so each is written once; the sh launcher repeats the
+// two paths (test/config/peek.test.ts holds them equal).
 export const DEFAULT_CONFIG_PATH = '/etc/ha-agent/config.yaml'
 export const DEFAULT_RUNTIME_DIR = '/run/ha-agent'
+export const DEFAULT_STATE_DIR = '/var/lib/ha-agent'
+/** checks.timeout_ms: also `check`'s deadline until the config says otherwise */
+export const DEFAULT_CHECK_TIMEOUT_MS = 1000
 
 /** --config, else $HA_AGENT_CONFIG, else /etc/ha-agent/config.yaml */
 export function resolveConfigPath(flag: string | undefined, env: Record<string, string | undefined>): string {

@@ -8,6 +8,7 @@ import { hostname } from 'node:os'
 import { z } from 'zod'
 import { ConfigError } from '../errors/index.js'
 import { formatPath, readConfigDocument } from './load.js'
+import { DEFAULT_RUNTIME_DIR, DEFAULT_STATE_DIR } from './peek.js'
 
 export interface RecordingConfig {
   node: string
@@ -19,8 +20,8 @@ export interface RecordingConfig {
 
 const schema = z.looseObject({
   node: z.string().min(1).optional(),
-  state_dir: z.string().min(1).default('/var/lib/ha-agent'),
-  runtime_dir: z.string().min(1).default('/run/ha-agent'),
+  state_dir: z.string().min(1).default(DEFAULT_STATE_DIR),
+  runtime_dir: z.string().min(1).default(DEFAULT_RUNTIME_DIR),
   webhooks: z
     .array(
       z.looseObject({

@@ -5,21 +5,28 @@ import type { AgentConfig } from './load.js'
 
 const DEFAULT_PORTS: Record<string, string> = { http: '80', https: '443', postgres: '5432', postgresql: '5432' }
 
+function parseUrl(url: string): URL | undefined {
+  try {
+    return new URL(url)
+  } catch {
+    return undefined
+  }
+}
+
+function endpoint(u: URL): string {
+  const scheme = u.protocol.replace(/:$/, '')
+  const port = u.port || DEFAULT_PORTS[scheme] || ''
+  return `${scheme}://${u.hostname}${port ? `:${port}` : ''}`
+}
+
 /**
  * A URL reduced to `scheme://host:port`, nothing else: a webhook or peer URL may
  * carry a token in its user-info, path (Slack's hook paths) or query (`?token=`).
  * Used for metric labels, where nothing may vary but the endpoint.
  */
 export function urlLabel(url: string): string {
-  let u: URL
-  try {
-    u = new URL(url)
-  } catch {
-    return 'invalid-url'
-  }
-  const scheme = u.protocol.replace(/:$/, '')
-  const port = u.port || DEFAULT_PORTS[scheme] || ''
-  return `${scheme}://${u.hostname}${port ? `:${port}` : ''}`
+  const u = parseUrl(url)
+  return u ? endpoint(u) : 'invalid-url'
 }
 
 /**
@@ -28,14 +35,10 @@ export function urlLabel(url: string): string {
  * more in the config than what is shown.
  */
 export function redactUrl(url: string): string {
-  let u: URL
-  try {
-    u = new URL(url)
-  } catch {
-    return 'invalid-url'
-  }
+  const u = parseUrl(url)
+  if (!u) return 'invalid-url'
   const more = (u.pathname !== '/' && u.pathname !== '') || u.search !== '' || u.hash !== '' || u.username !== '' || u.password !== ''
-  return urlLabel(url) + (more ? '/…' : '')
+  return endpoint(u) + (more ? '/…' : '')
 }
 
 /** Query parameters of a connection URL whose value is a secret (libpq's password, sslpassword; tokens, keys). */

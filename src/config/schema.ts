@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { parseBytes, parseDuration } from './units.js'
+import { DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_RUNTIME_DIR, DEFAULT_STATE_DIR } from './peek.js'
 
 // The outside contract's section 2. Every object is strict: an unknown key is
 // an error that names its path, because a typo must not silently disable a check.
@@ -166,8 +167,8 @@ const webhook = z
 
 export const configSchema = z.strictObject({
   node: z.string().min(1).optional(),
-  state_dir: z.string().min(1).default('/var/lib/ha-agent'),
-  runtime_dir: z.string().min(1).default('/run/ha-agent'),
+  state_dir: z.string().min(1).default(DEFAULT_STATE_DIR),
+  runtime_dir: z.string().min(1).default(DEFAULT_RUNTIME_DIR),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** a daemon whose event loop stands still this long kills itself (systemd restarts it); null: no watchdog */
   watchdog_ms: timerMs.min(1000, 'must be at least 1000 ms').nullable().default(10_000),
@@ -189,7 +190,7 @@ export const configSchema = z.strictObject({
   checks: z
     .strictObject({
       interval_ms: timerMs.default(1000),
-      timeout_ms: timerMs.default(1000),
+      timeout_ms: timerMs.default(DEFAULT_CHECK_TIMEOUT_MS),
       /** consecutive results before check.failed / check.recovered is sent */
       fall: z.number().int().positive().default(2),
       rise: z.number().int().positive().default(2),

@@ -10,13 +10,12 @@
 //   current value (a dead HAProxy is never hidden);
 // - the file is rewritten when it differs from the decision, also when someone
 //   else wrote it (`ha-agent check` keeps it truthful while the daemon is down).
-import { readFileSync } from 'node:fs'
 import type { AgentConfig } from '../config/index.js'
 import type { Logger } from '../log/index.js'
 import { decideFault, type FaultDecision } from './fault.js'
 import { FlapDamper } from './flap.js'
 import type { DaemonState } from './state.js'
-import { writeTrackFile } from './track-file.js'
+import { readTrackFile, trackValue, writeTrackFile } from './track-file.js'
 
 export interface TrackDeciderOptions {
   logger: Logger
@@ -99,13 +98,8 @@ export class TrackDecider {
   reconcile(config: AgentConfig, state: DaemonState): void {
     const path = config.keepalived?.track_file
     if (!path || state.fault.pending || this.written === undefined) return
-    let onDisk: string | undefined
-    try {
-      onDisk = readFileSync(path, 'utf8').trim()
-    } catch {
-      onDisk = undefined
-    }
-    if (onDisk !== (state.fault.fault ? '1' : '0')) {
+    const onDisk = readTrackFile(path)
+    if (onDisk !== trackValue(state.fault.fault)) {
       this.opts.logger.warn({ track_file: path, found: onDisk ?? 'nothing', decided: state.fault.fault ? 1 : 0 }, 'track_file changed behind our back: rewriting it')
       this.written = undefined
       this.writeFile(path, state.fault, state.fault)

@@ -15,11 +15,23 @@ export interface AtomicWriteOptions {
   mtime?: Date
 }
 
-function removeQuietly(path: string): void {
+/** Removes `path` if it is there (a temp file never created, or already moved). */
+export function removeQuietly(path: string): void {
   try {
     unlinkSync(path)
   } catch {
-    /* never created, or already moved */
+    /* not there */
+  }
+}
+
+/** Links `existing` as `path` unless `path` exists: false then, and `path` keeps what it had. */
+export function linkUnlessExists(existing: string, path: string): boolean {
+  try {
+    linkSync(existing, path)
+    return true
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
+    throw err
   }
 }
 
@@ -48,14 +60,30 @@ export function fsyncDir(path: string): void {
 }
 
 /**
+ * Writes `data` to a temp file beside `path` and returns its name; one left by
+ * a crash of an earlier process with this pid (containers reuse low pids) is
+ * replaced. On failure no temp file is left.
+ */
+function tempBeside(path: string, data: string | Uint8Array, opts: AtomicWriteOptions): string {
+  const tmp = `${path}.${process.pid}.tmp`
+  removeQuietly(tmp)
+  try {
+    createFile(tmp, data, opts)
+  } catch (err) {
+    removeQuietly(tmp)
+    throw err
+  }
+  return tmp
+}
+
+/**
  * Replaces `path` so that a reader sees the old content or the new one, never a
  * torn file: a temp file beside it, then rename. On failure the temp file is
  * removed, the old content stays, and the error is thrown.
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array, opts: AtomicWriteOptions): void {
-  const tmp = `${path}.${process.pid}.tmp`
+  const tmp = tempBeside(path, data, opts)
   try {
-    createFile(tmp, data, opts)
     renameSync(tmp, path)
   } catch (err) {
     removeQuietly(tmp)
@@ -70,15 +98,9 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, opts: A
  * the exclusive step, so readers never see a partly written file.
  */
 export function publishOnce(path: string, data: string, opts: { fsync: boolean; mode?: number }): boolean {
-  const tmp = `${path}.${process.pid}.tmp`
+  const tmp = tempBeside(path, data, opts)
   try {
-    removeQuietly(tmp)
-    createFile(tmp, data, opts)
-    linkSync(tmp, path)
-    return true
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
-    throw err
+    return linkUnlessExists(tmp, path)
   } finally {
     removeQuietly(tmp)
   }

@@ -56,13 +56,17 @@ export function createHaproxyWatch(opts: HaproxyWatchOptions): HaproxyWatch {
     if (changed) opts.onChange(up, detail)
   }
 
+  /** Lets go of the connection without hearing from it again. */
+  const closeConn = () => {
+    if (!conn) return
+    conn.removeAllListeners()
+    conn.on('error', () => {})
+    conn.destroy()
+    conn = undefined
+  }
+
   const drop = (detail: string) => {
-    if (conn) {
-      conn.removeAllListeners()
-      conn.on('error', () => {})
-      conn.destroy()
-      conn = undefined
-    }
+    closeConn()
     waitingSince = undefined
     buffered = ''
     set(false, detail)
@@ -129,12 +133,7 @@ export function createHaproxyWatch(opts: HaproxyWatchOptions): HaproxyWatch {
     stop() {
       stopped = true
       clearInterval(retry)
-      if (conn) {
-        conn.removeAllListeners()
-        conn.on('error', () => {})
-        conn.destroy()
-        conn = undefined
-      }
+      closeConn()
     },
   }
 }

@@ -4,13 +4,13 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http'
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import { TimeoutError } from '../errors/index.js'
+import { withDeadline } from '../net/with-deadline.js'
 
 export interface HttpResponse {
   status: number
   headers: IncomingHttpHeaders
   body: string
 }
-
 
 export interface HttpCallOptions {
   method?: string
@@ -54,18 +54,13 @@ export async function httpCall(url: string, opts: HttpCallOptions): Promise<Http
 function attempt(url: string, opts: HttpCallOptions): Promise<HttpResponse> {
   const u = new URL(url)
   const request = u.protocol === 'https:' ? httpsRequest : httpRequest
-  return new Promise((resolve, reject) => {
-    let settled = false
-    const finish = (err: Error | null, res?: HttpResponse) => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
-      opts.signal?.removeEventListener('abort', onAbort)
-      if (err) {
-        req.destroy()
-        reject(err)
-      } else resolve(res!)
-    }
+  const deadline = {
+    timeoutMs: opts.timeoutMs,
+    signal: opts.signal,
+    timedOut: () => new TimeoutError(`no answer within ${opts.timeoutMs} ms`, opts.timeoutMs),
+    aborted: () => new Error('aborted'),
+  }
+  return withDeadline<HttpResponse>(deadline, (finish) => {
     const headers: Record<string, string> = { ...opts.headers }
     if (opts.body !== undefined) headers['content-length'] = String(Buffer.byteLength(opts.body))
     // Certificates are always verified (rejectUnauthorized stays true): with a CA
@@ -81,10 +76,11 @@ function attempt(url: string, opts: HttpCallOptions): Promise<HttpResponse> {
       res.on('end', () => finish(null, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }))
       res.on('error', (e) => finish(e))
     })
-    const timer = setTimeout(() => finish(new TimeoutError(`no answer within ${opts.timeoutMs} ms`, opts.timeoutMs)), opts.timeoutMs)
-    const onAbort = () => finish(new Error('aborted'))
-    opts.signal?.addEventListener('abort', onAbort, { once: true })
     req.on('error', (e: NodeJS.ErrnoException) => finish(Object.assign(e, { reusedSocket: req.reusedSocket })))
     req.end(opts.body)
+    // After an answer a kept-alive connection goes back to its agent; after a failure it is destroyed.
+    return (err) => {
+      if (err) req.destroy()
+    }
   })
 }

@@ -5,7 +5,8 @@
 // the spool under runtime_dir and the caller says so loudly.
 import type { AgentEvent } from '../events/index.js'
 import { StorageError } from '../errors/index.js'
-import { eventIdMicros, openOutbox, spoolEvent, type OutboxTarget } from '../outbox/index.js'
+import type { RecordingConfig } from '../config/recording.js'
+import { eventIdMicros, openOutbox, spoolEvent } from '../outbox/index.js'
 import type { Transition } from './notify-args.js'
 import { isStale, readInstance, stateAfter, writeInstance } from './state-store.js'
 
@@ -17,18 +18,16 @@ export interface RecordedTransition {
   problem?: string
 }
 
-export async function recordVrrpTransition(opts: {
-  stateDir: string
-  /** where the spool is; without it a full disk is an error */
-  runtimeDir?: string
-  node: string
-  webhooks: readonly OutboxTarget[]
-  transition: Transition
-  /** chosen by the process keepalived forked (its fork order is in it), or by the FIFO reader */
-  id: string
-  source: 'notify' | 'fifo'
-}): Promise<RecordedTransition> {
-  const { stateDir, transition, id } = opts
+/** What recording needs of a config (the daemon's, or what `notify` reads without one): where, who, for whom. */
+export type RecordingTarget = Pick<RecordingConfig, 'node' | 'state_dir' | 'runtime_dir' | 'webhooks'>
+
+/**
+ * Records `transition` under `id` (chosen by the process keepalived forked, its
+ * fork order in it, or by the FIFO reader). Throws StorageError only when the
+ * spool under runtime_dir cannot take the event either.
+ */
+export async function recordVrrpTransition(config: RecordingTarget, transition: Transition, id: string, source: 'notify' | 'fifo'): Promise<RecordedTransition> {
+  const stateDir = config.state_dir
   const order = eventIdMicros(id)
   const at = new Date(Math.floor(order / 1000))
   const recorded = readInstance(stateDir, transition.instance)
@@ -40,23 +39,23 @@ export async function recordVrrpTransition(opts: {
     type: 'vrrp.transition' as const,
     timestamp: at.toISOString(),
     data: {
-      node: opts.node,
+      node: config.node,
       instance: transition.instance,
       kind: transition.kind,
       state: transition.state,
       previous_state: stale ? null : (recorded?.state ?? null),
       priority: transition.priority,
-      source: opts.source,
+      source,
     },
   }
   let event: AgentEvent
   try {
     // The event first: if the disk fills up between the two writes, the state
     // file still names the last state that was reported.
-    event = await openOutbox({ stateDir, webhooks: opts.webhooks }).append(input)
+    event = await openOutbox({ stateDir, webhooks: config.webhooks }).append(input)
   } catch (err) {
-    if (!(err instanceof StorageError) || !opts.runtimeDir) throw err
-    const spooled = spoolEvent(opts.runtimeDir, input)
+    if (!(err instanceof StorageError)) throw err
+    const spooled = spoolEvent(config.runtime_dir, input)
     return { event: spooled.event, stored: 'spool', problem: `${err.message}; kept in ${spooled.path} until the daemon can move it (lost at reboot)` }
   }
   const problem = applyTransitionState(stateDir, event)

@@ -2,9 +2,11 @@
 // the control socket (unix), the PostgreSQL SSLRequest probe (TCP). Whatever
 // the other end does (never accepts, accepts and never answers, answers half,
 // closes early, answers garbage), the promise settles by the deadline and the
-// socket is destroyed: nothing outlives it.
+// socket is destroyed: nothing outlives it. A signal aborted before the call
+// sends nothing.
 import { connect, type Socket } from 'node:net'
 import { describeSystemError, SocketError, TimeoutError } from '../errors/index.js'
+import { withDeadline } from './with-deadline.js'
 
 export interface ExchangeOptions {
   /** a unix socket path, or a TCP address */
@@ -30,23 +32,15 @@ const UNAVAILABLE = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTSOCK'])
 
 export function exchange(opts: ExchangeOptions): Promise<Buffer> {
   const complete = opts.complete ?? ((b: Buffer, ended: boolean) => (ended ? b : undefined))
-  return new Promise((resolve, reject) => {
-    let settled = false
+  const deadline = {
+    timeoutMs: opts.timeoutMs,
+    signal: opts.signal,
+    timedOut: () => new TimeoutError(`${opts.label}: no answer within ${opts.timeoutMs} ms`, opts.timeoutMs),
+    aborted: () => new TimeoutError(`${opts.label}: no answer before the deadline`, opts.timeoutMs),
+  }
+  return withDeadline<Buffer>(deadline, (finish) => {
     let received = Buffer.alloc(0)
     const sock: Socket = typeof opts.to === 'string' ? connect(opts.to) : connect(opts.to)
-    const finish = (err: Error | null, answer?: Buffer) => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
-      opts.signal?.removeEventListener('abort', onAbort)
-      sock.destroy()
-      if (err) reject(err)
-      else resolve(answer!)
-    }
-    const timer = setTimeout(() => finish(new TimeoutError(`${opts.label}: no answer within ${opts.timeoutMs} ms`, opts.timeoutMs)), opts.timeoutMs)
-    const onAbort = () => finish(new TimeoutError(`${opts.label}: no answer before the deadline`, opts.timeoutMs))
-    if (opts.signal?.aborted) return onAbort()
-    opts.signal?.addEventListener('abort', onAbort, { once: true })
     sock.on('connect', () => {
       if (opts.endAfterSend) sock.end(opts.send)
       else sock.write(opts.send)
@@ -65,6 +59,7 @@ export function exchange(opts: ExchangeOptions): Promise<Buffer> {
       const code = err.code && UNAVAILABLE.has(err.code) ? 'HA_ERR_UNAVAILABLE' : 'HA_ERR_SOCKET'
       finish(new SocketError(code, `${opts.label}: ${describeSystemError(err)}`, err.code))
     })
+    return () => sock.destroy()
   })
 }
 

@@ -9,11 +9,11 @@
 // process keepalived forked chooses the id, and whether the daemon records it on
 // its behalf, the process itself after the daemon did not answer, or both, the
 // second copy is refused (see layout.ts).
-import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describeSystemError, StorageError } from '../errors/index.js'
 import type { AgentEvent, EventType } from '../events/index.js'
-import { createFile, fsyncDir, writeFileAtomic } from '../fs/atomic.js'
+import { createFile, fsyncDir, linkUnlessExists, removeQuietly, writeFileAtomic } from '../fs/atomic.js'
 import { newEventId } from './ids.js'
 import { fullMarker, ledgerDir, queueDir, spoolDir, tmpDir } from './layout.js'
 
@@ -59,14 +59,6 @@ export function toEvent(input: NewEvent): AgentEvent {
   }
 }
 
-function removeQuietly(path: string): void {
-  try {
-    unlinkSync(path)
-  } catch {
-    /* not there */
-  }
-}
-
 /** Why appends are refused right now (outbox.max_bytes reached), or undefined. */
 export function outboxFullReason(stateDir: string): string | undefined {
   try {
@@ -100,14 +92,9 @@ export function openOutbox(opts: { stateDir: string; webhooks: readonly OutboxTa
           mkdirSync(dir, { recursive: true, mode: 0o750 })
           const final = join(dir, `${event.id}.json`)
           step = final
-          try {
-            linkSync(tmp, final)
-            linked.push(final)
-          } catch (err) {
-            // The same id queued by another process a moment ago (a notify that
-            // gave up on a slow daemon): one copy in the queue is the point.
-            if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-          }
+          // Not linked: the same id queued by another process a moment ago (a
+          // notify that gave up on a slow daemon); one copy in the queue is the point.
+          if (linkUnlessExists(tmp, final)) linked.push(final)
           fsyncDir(dir)
         }
         // The ledger entry last: a crash before it can only mean a second copy
@@ -115,11 +102,7 @@ export function openOutbox(opts: { stateDir: string; webhooks: readonly OutboxTa
         step = ledgerDir(stateDir)
         mkdirSync(ledgerDir(stateDir), { recursive: true, mode: 0o750 })
         step = ledger
-        try {
-          linkSync(tmp, ledger)
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-        }
+        linkUnlessExists(tmp, ledger)
         fsyncDir(ledgerDir(stateDir))
       } catch (err) {
         // Nothing half-done: every queue has the event or none does.

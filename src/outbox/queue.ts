@@ -7,7 +7,7 @@ import { describeSystemError, StorageError } from '../errors/index.js'
 import type { AgentEvent } from '../events/index.js'
 import { fsyncDir, writeFileAtomic } from '../fs/atomic.js'
 import { deadDir, EVENT_FILE, queueDir, REPLAYED_SUFFIX } from './layout.js'
-import { oldestEvents } from './reader.js'
+import { countEvents, oldestEvents } from './reader.js'
 import { parseEventRecord } from './record.js'
 
 /** how many of the oldest queued names a queue holds in memory (flat, whatever the backlog) */
@@ -53,7 +53,7 @@ export class WebhookQueue {
   private dirty = true
 
   constructor(
-    private readonly stateDir: string,
+    stateDir: string,
     readonly webhook: string,
   ) {
     this.dir = queueDir(stateDir, webhook)
@@ -172,19 +172,11 @@ export class WebhookQueue {
   /** Events waiting in this queue. */
   pending(): number {
     if (!this.dirty) return Math.max(0, this.total - this.pos)
-    try {
-      return oldestEvents(this.dir, 0).total
-    } catch {
-      return 0
-    }
+    return countEvents(this.dir)
   }
 
   deadCount(): number {
-    try {
-      return oldestEvents(this.deadDir, 0).total
-    } catch {
-      return 0
-    }
+    return countEvents(this.deadDir)
   }
 
   /** The head's retry state, if it has failed before (kept across restarts). */

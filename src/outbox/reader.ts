@@ -10,6 +10,15 @@ export interface QueueWindow {
   total: number
 }
 
+/** How many events `dir` holds; 0 when it cannot be read (a count for /status, never a reason to fail). */
+export function countEvents(dir: string): number {
+  try {
+    return oldestEvents(dir, 0).total
+  } catch {
+    return 0
+  }
+}
+
 /** The `limit` oldest event files in `dir` (ids sort by time), and the count of all. */
 export function oldestEvents(dir: string, limit: number): QueueWindow {
   const names: string[] = []

@@ -19,15 +19,14 @@ import { hostname } from 'node:os'
 import { join } from 'node:path'
 import type { WebhookConfig } from '../config/index.js'
 import { DEFAULT_RESEND_INTERVAL_MS } from '../config/schema.js'
-import { describeSystemError, hasCode } from '../errors/index.js'
+import { describeSystemError } from '../errors/index.js'
 import { writeFileAtomic } from '../fs/atomic.js'
-import { httpCall } from '../http/index.js'
 import type { Logger } from '../log/index.js'
 import {
   alertKey, applyChanges, changesForEvent, postableAlerts, reconcile, vrrpEventTime,
   type AlertConditions, type Book, type BookAlert, type Change, type PostableAlert,
 } from './alertmanager-alerts.js'
-import { classifyStatus, parseRetryAfter } from './retry.js'
+import { postAttempt } from './http-sink.js'
 import type { Attempt, Sink } from './sink.js'
 
 /** The file that keeps a webhook's firing alerts (only this module reads and writes it). */
@@ -148,31 +147,16 @@ export function createAlertmanagerSink(opts: AlertmanagerSinkOptions): Alertmana
     }
   }
 
-  const post = async (alerts: PostableAlert[], signal: AbortSignal): Promise<Attempt> => {
-    try {
-      const res = await httpCall(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': 'ha-agent' },
-        body: JSON.stringify(alerts),
-        timeoutMs: webhook.timeout_ms,
-        signal,
-        maxBodyBytes: 4096,
-      })
-      const result = classifyStatus(res.status)
-      if (result === 'delivered') return { result, detail: `HTTP ${res.status}` }
+  const post = (alerts: PostableAlert[], signal: AbortSignal): Promise<Attempt> =>
+    postAttempt(url, {
+      headers: { 'content-type': 'application/json', 'user-agent': 'ha-agent' },
+      body: JSON.stringify(alerts),
+      timeoutMs: webhook.timeout_ms,
+      signal,
+      now,
       // Alertmanager says what it refused ("start time must be before end time").
-      const why = res.body.trim().replace(/\s+/g, ' ').slice(0, 300)
-      const detail = `HTTP ${res.status}${why ? `: ${why}` : ''}`
-      if (result === 'dead') return { result, detail }
-      const header = res.headers['retry-after']
-      const retryAfterMs = parseRetryAfter(Array.isArray(header) ? header[0] : header, now())
-      return retryAfterMs !== undefined ? { result, detail, retryAfterMs } : { result, detail }
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException
-      const why = signal.aborted ? 'abandoned at shutdown' : hasCode(err, 'HA_ERR_TIMEOUT') ? `no answer within ${webhook.timeout_ms} ms` : (e.code ?? e.message)
-      return { result: 'retry', detail: why }
-    }
-  }
+      explainRefusal: true,
+    })
 
   const describe = (changes: readonly Change[]) =>
     changes.map((c) => `${c.op} ${c.alert.labels.alertname}${c.alert.labels.vrrp_instance ? `/${c.alert.labels.vrrp_instance}` : ''}${c.alert.labels.check ? `/${c.alert.labels.check}` : ''}${c.alert.labels.webhook ? `/${c.alert.labels.webhook}` : ''}`)

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildConfig } from '../../src/config/index.js'
 import { configuredChecks, runChecks, runCheck, CHECK_NAMES } from '../../src/checks/index.js'
-import { BACKSTOP_MARGIN_MS } from '../../src/checks/deadline.js'
 import { misbehavingServer } from '../fixtures/procs.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'ha-agent-runchecks-'))
@@ -38,10 +37,7 @@ t.test('configured checks in a stable order', async (t) => {
 })
 
 t.test('every probe hanging: the verdict still comes at the deadline, each reason specific', async (t) => {
-  const started = performance.now()
   const v = await runChecks(everythingHangs)
-  const took = performance.now() - started
-  t.ok(took < 400 + BACKSTOP_MARGIN_MS + 150, `verdict after ${took.toFixed(0)} ms (timeout 400)`)
   t.equal(v.healthy, false)
   t.equal(v.source, 'local')
   t.same(v.checks.map((c) => [c.name, c.status]), [
@@ -53,14 +49,13 @@ t.test('every probe hanging: the verdict still comes at the deadline, each reaso
   const detail = Object.fromEntries(v.checks.map((c) => [c.name, c.detail]))
   t.match(detail.haproxy, /hung\.sock: no answer to "show (info|stat|info;show stat)" within 400 ms/)
   t.match(detail.pgbouncer, new RegExp(`0/2 PgBouncers answer \\(need 1\\): 127\\.0\\.0\\.1:${hungTcp.port}: no answer within 400 ms`))
-  t.match(detail.postgres, /^SELECT 1 via 127\.0\.0\.1:\d+: /)
-  for (const c of v.checks) t.ok(c.latencyMs <= 400 + BACKSTOP_MARGIN_MS + 50, `${c.name} stopped in time (${c.latencyMs} ms)`)
+  t.equal(detail.postgres, `SELECT 1 via 127.0.0.1:${hungTcp.port}: no connection within 400 ms`)
+  // Each reason is the probe's own deadline, none the backstop's ("no result within"): every probe let go in time.
+  for (const c of v.checks) t.notMatch(c.detail, /no result within/, `${c.name} honoured its deadline`)
 })
 
 t.test('timeoutMs overrides checks.timeout_ms; only picks checks; duplicates run once', async (t) => {
-  const started = performance.now()
   const v = await runChecks(everythingHangs, { only: ['pgbouncer', 'system', 'pgbouncer'], timeoutMs: 150 })
-  t.ok(performance.now() - started < 150 + BACKSTOP_MARGIN_MS + 150)
   t.same(v.checks.map((c) => c.name), ['pgbouncer', 'system'])
   t.match(v.checks[0]!.detail, /no answer within 150 ms/)
 })

@@ -37,24 +37,15 @@ t.test('VIPs alone never fail the check', async (t) => {
   t.equal(f.detail, 'holds no VIP')
 })
 
-t.test('the probe does not stall the event loop (deadlines and the HAProxy watch keep running)', async (t) => {
-  await probeSystem({ interface: 'lo', vips: [] }) // module loading is not what is measured
-  const ticks: number[] = []
-  const iv = setInterval(() => ticks.push(performance.now()), 2)
-  t.teardown(() => clearInterval(iv))
-  ticks.length = 0
+t.test('the probe does not stall the event loop: microseconds of work, not a process per probe', async (t) => {
+  // systeminformation's networkInterfaces() ran execSync per interface and stalled
+  // the loop 60-140 ms per probe. Averaged over many probes, a hiccup of a busy
+  // machine cannot pass for that (nor hide it): a bound on the mean, 10x under it.
+  await probeSystem({ interface: 'lo', vips: ['127.0.0.1/8'] }) // module loading is not what is measured
+  const runs = 200
   const started = performance.now()
-  const f = await probeSystem({ interface: 'lo', vips: [] })
-  await new Promise((r) => setTimeout(r, 20))
-  clearInterval(iv)
-  t.equal(f.ok, true)
-  let stall = 0
-  let prev = started
-  for (const at of ticks) {
-    stall = Math.max(stall, at - prev)
-    prev = at
-  }
-  t.comment(`longest event-loop stall: ${stall.toFixed(1)} ms`)
-  // systeminformation's networkInterfaces() (execSync per interface) stalled 60-140 ms here
-  t.ok(stall < 50, `longest stall ${stall.toFixed(1)} ms`)
+  for (let i = 0; i < runs; i++) await probeSystem({ interface: 'lo', vips: ['127.0.0.1/8'] })
+  const mean = (performance.now() - started) / runs
+  t.comment(`mean probe: ${(mean * 1000).toFixed(0)} us`)
+  t.ok(mean < 6, `mean probe ${mean.toFixed(2)} ms`)
 })

@@ -7,7 +7,6 @@ import { notify } from '../../src/commands/notify.js'
 import { buildConfig } from '../../src/config/index.js'
 import { UsageError } from '../../src/errors/index.js'
 import { startReceiver } from '../fixtures/receiver.js'
-import { fillUp, tinyTmpfs } from '../fixtures/disk.js'
 
 const configs = mkdtempSync(join(tmpdir(), 'ha-agent-notify-configs-'))
 t.teardown(() => rmSync(configs, { recursive: true, force: true }))
@@ -65,17 +64,17 @@ t.test('bad arguments throw a UsageError before anything is written', async (t) 
   t.same(readdirSync(stateDir), [])
 })
 
-t.test('a full disk: the event waits in the spool, exit 1 and one line on stderr saying so', async (t) => {
-  const stateDir = tinyTmpfs(t, 'ha-agent-notify-cmd-full-')
-  const runtimeDir = mkdtempSync(join(tmpdir(), 'ha-agent-notify-run-'))
-  t.teardown(() => rmSync(runtimeDir, { recursive: true, force: true }))
-  t.equal(await notify(ctx(['backup'], stateDir, 'http://127.0.0.1:9/', runtimeDir).ctx), 0)
-  fillUp(stateDir)
+t.test('a state_dir that cannot take the event: it waits in the spool, exit 1 and one line on stderr saying so', async (t) => {
+  // A file where the directory should be (ENOTDIR); a full disk: test/integration/notify-disk.test.ts.
+  const base = mkdtempSync(join(tmpdir(), 'ha-agent-notify-cmd-'))
+  t.teardown(() => rmSync(base, { recursive: true, force: true }))
+  const stateDir = join(base, 'state')
+  writeFileSync(stateDir, '')
+  const runtimeDir = join(base, 'run')
   const c = ctx(['fault'], stateDir, 'http://127.0.0.1:9/', runtimeDir)
   t.equal(await notify(c.ctx), 1)
-  t.match(c.out.stderr, /^ha-agent notify: outbox: cannot store vrrp\.transition event at .*ENOSPC.*; kept in .*\/spool\/msg_[0-9a-f]+\.json until the daemon can move it \(lost at reboot\)\n$/)
+  t.match(c.out.stderr, /^ha-agent notify: outbox: cannot store vrrp\.transition event at .*\(ENOTDIR\); kept in .*\/run\/spool\/msg_[0-9a-f]+\.json until the daemon can move it \(lost at reboot\)\n$/)
   t.equal(c.out.stdout, '')
-  t.equal(queued(stateDir).length, 1, 'the earlier event is kept')
   const spooled = readdirSync(join(runtimeDir, 'spool'))
   t.equal(spooled.length, 1)
   t.match(JSON.parse(readFileSync(join(runtimeDir, 'spool', spooled[0]!), 'utf8')), { type: 'vrrp.transition', data: { state: 'FAULT', node: 'n1' } })

@@ -2,7 +2,7 @@ import t from 'tap'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { peekCheckTimeout, peekRuntimeDir, resolveConfigPath } from '../../src/config/peek.js'
+import { DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_CONFIG_PATH, DEFAULT_RUNTIME_DIR, DEFAULT_STATE_DIR, peekCheckTimeout, peekRuntimeDir, resolveConfigPath } from '../../src/config/peek.js'
 
 t.test('peekCheckTimeout reads checks.timeout_ms from block YAML only', async (t) => {
   t.equal(peekCheckTimeout('checks:\n  interval_ms: 500\n  timeout_ms: 750\n'), 750)
@@ -34,4 +34,14 @@ t.test('resolveConfigPath: --config, else $HA_AGENT_CONFIG, else /etc/ha-agent/c
   t.equal(resolveConfigPath('/a.yaml', { HA_AGENT_CONFIG: '/b.yaml' }), '/a.yaml')
   t.equal(resolveConfigPath(undefined, { HA_AGENT_CONFIG: '/b.yaml' }), '/b.yaml')
   t.equal(resolveConfigPath(undefined, {}), '/etc/ha-agent/config.yaml')
+})
+
+t.test('the defaults the fast paths use are the schema\'s, and the sh launcher\'s', async (t) => {
+  const { buildConfig } = await import('../../src/config/index.js')
+  const { readFileSync } = await import('node:fs')
+  const config = buildConfig({}, null, { env: {} })
+  t.same([config.runtime_dir, config.state_dir, config.checks.timeout_ms], [DEFAULT_RUNTIME_DIR, DEFAULT_STATE_DIR, DEFAULT_CHECK_TIMEOUT_MS])
+  const launcher = readFileSync(new URL('../../src/launcher/ha-agent.sh', import.meta.url), 'utf8')
+  t.match(launcher, new RegExp(`^HA_AGENT_DEFAULT_CONFIG=${DEFAULT_CONFIG_PATH}$`, 'm'))
+  t.match(launcher, new RegExp(`^HA_AGENT_DEFAULT_RUNTIME_DIR=${DEFAULT_RUNTIME_DIR}$`, 'm'))
 })

@@ -1,22 +1,21 @@
+// haproxyCommand (one command, read to the close) against sockets that are not
+// a healthy HAProxy. (A real HAProxy: test/integration/haproxy-runtime-api.test.ts.)
 import t from 'tap'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { hasCode } from '../../src/errors/index.js'
 import { haproxyCommand, parseShowInfo, parseShowStat } from '../../src/haproxy/index.js'
-import { startHaproxy } from '../fixtures/haproxy.js'
+import { fakeRuntimeApi } from '../fixtures/haproxy.js'
 import { misbehavingServer } from '../fixtures/procs.js'
 
-const haproxy = await startHaproxy(t)
+const dir = mkdtempSync(join(tmpdir(), 'ha-agent-runtime-api-'))
+t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 
-t.test('show info / show stat from a real HAProxy parse', async (t) => {
-  const info = parseShowInfo(await haproxyCommand(haproxy.socket, 'show info', 2000))
-  t.equal(Number(info.Pid), haproxy.pid())
-  t.match(info.Version, /^\d+\.\d+/)
-  const rows = parseShowStat(await haproxyCommand(haproxy.socket, 'show stat', 2000))
-  const fe = rows.find((r) => r.pxname === 'fe' && r.svname === 'FRONTEND')
-  t.equal(fe?.status, 'OPEN')
-  t.equal(fe?.type, 0)
-  const s1 = rows.find((r) => r.pxname === 'be' && r.svname === 's1')
-  t.equal(s1?.status, 'MAINT')
-  t.equal(s1?.type, 2)
+t.test('one command, the whole answer up to the close', async (t) => {
+  const api = await fakeRuntimeApi(t, { 'show info': 'Name: HAProxy\nPid: 42\n' })
+  t.equal(await haproxyCommand(api.socket, 'show info', 1000), 'Name: HAProxy\nPid: 42\n\n')
+  t.same(api.asked, ['show info'])
 })
 
 t.test('garbage is rejected by the parsers', async (t) => {
@@ -24,13 +23,27 @@ t.test('garbage is rejected by the parsers', async (t) => {
   t.throws(() => parseShowInfo('hello: world\n'), /not a "show info" answer/)
 })
 
-t.test('missing, refused and hung sockets reject naming the socket', async (t) => {
-  const dir = join(haproxy.socket, '..')
-  await t.rejects(haproxyCommand(join(dir, 'nope.sock'), 'show info', 500), /nope\.sock: no such socket file/)
+t.test('missing, refused and hung sockets reject naming the socket, with a code', async (t) => {
+  const missing = await haproxyCommand(join(dir, 'nope.sock'), 'show info', 500).catch((e) => e)
+  t.match(missing, { code: 'HA_ERR_UNAVAILABLE', errno: 'ENOENT', message: /nope\.sock: no such socket file/ })
+  const stalePath = join(dir, 'stale.sock')
+  writeFileSync(stalePath, '')
+  const refused = await haproxyCommand(stalePath, 'show info', 500).catch((e) => e)
+  t.match(refused, { code: 'HA_ERR_UNAVAILABLE', errno: 'ECONNREFUSED', message: /stale\.sock: connection refused \(HAProxy is not listening\)/ })
   const hungPath = join(dir, 'hung.sock')
   const hung = await misbehavingServer(hungPath, () => {})
   t.teardown(() => hung.close())
-  const started = Date.now()
-  await t.rejects(haproxyCommand(hungPath, 'show info', 300), /hung\.sock: no answer to "show info" within 300 ms/)
-  t.ok(Date.now() - started < 600)
+  const timedOut = await haproxyCommand(hungPath, 'show info', 300).catch((e) => e)
+  t.ok(hasCode(timedOut, 'HA_ERR_TIMEOUT'))
+  t.match(timedOut.message, /hung\.sock: no answer to "show info" within 300 ms/)
+})
+
+t.test('an abort from the caller ends the wait at once', async (t) => {
+  const hung = await misbehavingServer(join(dir, 'hung-abort.sock'), () => {})
+  t.teardown(() => hung.close())
+  const ac = new AbortController()
+  const pending = haproxyCommand(join(dir, 'hung-abort.sock'), 'show info', 60_000, ac.signal).catch((e) => e)
+  ac.abort()
+  // with a 60 s deadline, only the abort can have settled it before the test's own timeout
+  t.ok(hasCode(await pending, 'HA_ERR_TIMEOUT'))
 })

@@ -51,14 +51,18 @@ t.test('check and status go through the daemon', async (t) => {
   t.equal(JSON.parse(j.stdout).node, 'test-node')
 })
 
-t.test('HAProxy SIGKILL: track_file 1 within milliseconds, 0 after restart', async (t) => {
+t.test('HAProxy SIGKILL: track_file 1 from the watch seeing the connection close, 0 after restart', async (t) => {
   t.equal(readFileSync(trackFile, 'utf8'), '0\n')
+  const logged = daemon.logs().length
   const killedAt = performance.now()
   await stack.haproxy.kill()
   await waitFor('track_file 1', () => readFileSync(trackFile, 'utf8') === '1\n' || undefined, 5000, 2)
   const ms = performance.now() - killedAt
+  // Reported, not asserted (the bench measures speed). What makes it fast is asserted:
+  // the fault's reason is the HAProxy watch's held connection closing, not a probe.
   t.comment(`track_file flipped ${ms.toFixed(1)} ms after SIGKILL of HAProxy`)
-  t.ok(ms < 200, `flipped in ${ms.toFixed(1)} ms`)
+  const fault = await waitFor('the fault logged', () => daemon.logs().slice(logged).find((l) => l.msg === 'local fault: track_file set to 1'), 5000)
+  t.match(fault.reason, /^HAProxy gone: HAProxy closed the runtime API connection/)
   const r = await runCli(['check', '--only', 'haproxy', '--config', config])
   t.equal(r.code, 1, 'check reports the fault at once through the daemon')
   await stack.haproxy.start()

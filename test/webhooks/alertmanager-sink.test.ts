@@ -87,7 +87,8 @@ t.test('re-sends every firing alert each resend_interval, ending 4 intervals ahe
   const faults = () => rx.all.filter((r) => named(r, 'HaAgentVrrpFault').some((a) => a.endsAt > new Date(r.at).toISOString()))
   await waitFor('two re-sends', () => (faults().length >= 3 ? true : undefined), 5000)
   const [a, b] = faults().slice(-2)
-  t.ok(b!.at - a!.at > 800 && b!.at - a!.at < 1600, `about a second apart (${(b!.at - a!.at).toFixed(0)} ms)`)
+  // Not early; late by as much as a loaded machine makes timers late, but nowhere near the 4 intervals alerts last.
+  t.ok(b!.at - a!.at > 800 && b!.at - a!.at < 3000, `about a second apart (${(b!.at - a!.at).toFixed(0)} ms)`)
   const resent = named(b!, 'HaAgentVrrpFault')[0]!
   t.equal(resent.startsAt, fault.timestamp, 'still the time it began')
   const ahead = Date.parse(resent.endsAt) - b!.at
@@ -96,13 +97,13 @@ t.test('re-sends every firing alert each resend_interval, ending 4 intervals ahe
   t.match(book, { webhook: 'am', alerts: [{ labels: { alertname: 'HaAgentVrrpFault', vrrp_instance: 'VI_1' }, startsAt: fault.timestamp }], vrrp_seen: { VI_1: fault.timestamp } })
   await d.stop()
 
-  // A new daemon: no event comes, the alert goes on from the file (at once, then every interval).
+  // A new daemon: no event comes, the alert goes on from the file, at once. Its
+  // interval is a minute: a re-send seen within the wait can only be the one at start.
   const before = rx.all.length
-  const started = Date.now()
-  d = startDispatcher({ stateDir, webhooks: config.webhooks, logger: silentLogger })
+  const restarted = buildConfig({ state_dir: stateDir, webhooks: [{ name: 'am', url: rx.url, format: 'alertmanager', resend_interval: '1m' }] }, null)
+  d = startDispatcher({ stateDir, webhooks: restarted.webhooks, logger: silentLogger })
   t.teardown(() => d.stop())
-  const again = await waitFor('a re-send after the restart', () => rx.all.slice(before).find((r) => named(r, 'HaAgentVrrpFault').length), 3000)
-  t.ok(again.at - started < 500, 'sent at start, not an interval later')
+  const again = await waitFor('a re-send after the restart', () => rx.all.slice(before).find((r) => named(r, 'HaAgentVrrpFault').length), 10_000)
   t.equal(named(again, 'HaAgentVrrpFault')[0]!.startsAt, fault.timestamp)
 })
 

@@ -49,15 +49,7 @@ export async function handleControl(ctx: DaemonContext, req: ControlRequest): Pr
       if (!isNotifyProcess(req.pid)) return refuse(`process ${req.pid} is not an ha-agent notify (or not visible here)`)
       const claim = checkForkOrder(req.pid, eventIdMicros(req.id), config.runtime_dir)
       if (!claim.ok) return refuse(`id ${req.id} refused: ${claim.reason}`)
-      const r = await recordVrrpTransition({
-        stateDir: config.state_dir,
-        runtimeDir: config.runtime_dir,
-        node: config.node,
-        webhooks: config.webhooks,
-        transition: req.transition,
-        id: req.id,
-        source: 'notify',
-      })
+      const r = await recordVrrpTransition(config, req.transition, req.id, 'notify')
       if (r.problem) ctx.logger.error({ id: r.event.id, instance: req.transition.instance, problem: r.problem }, r.stored === 'spool' ? 'VRRP transition spooled: state_dir cannot take it' : 'VRRP transition recorded with a problem')
       ctx.service<Dispatcher>('dispatcher')?.kick()
       noteTransition(ctx, req.transition.instance, req.transition.state, r.event.timestamp, 'notify')

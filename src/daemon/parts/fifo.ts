@@ -23,7 +23,7 @@ export function fifoPart(ctx: DaemonContext): Part {
           queue = queue.then(async () => {
             const c = ctx.config()
             try {
-              const r = await recordVrrpTransition({ stateDir: c.state_dir, runtimeDir: c.runtime_dir, node: c.node, webhooks: c.webhooks, transition: t, id, source: 'fifo' })
+              const r = await recordVrrpTransition(c, t, id, 'fifo')
               if (r.problem) ctx.logger.error({ id, problem: r.problem }, 'VRRP transition from the notify FIFO recorded with a problem')
               ctx.service<Dispatcher>('dispatcher')?.kick()
             } catch (err) {
