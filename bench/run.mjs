@@ -233,7 +233,8 @@ async function webhookLatency(lab, style, n) {
     const before = lab.transitions().length
     const state = i % 2 ? 'BACKUP' : 'MASTER'
     if (style === 'agent') {
-      lab.exec('n1', ['setpriv', '--reuid=ha-agent', '--regid=ha-agent', '--init-groups', '--', `${lab.dir}/n1/ha-agent`, 'notify', 'INSTANCE', 'BENCH', state, '1'])
+      // where keepalived would fork it: node 1's PID namespace too (the daemon records a notify it can see)
+      lab.sh('exec', '1', 'setpriv', '--reuid=ha-agent', '--regid=ha-agent', '--init-groups', '--', `${lab.dir}/n1/ha-agent`, 'notify', 'INSTANCE', 'BENCH', state, '1')
     } else {
       lab.exec('n1', [`${lab.dir}/n1/notify.sh`, 'INSTANCE', 'BENCH', state, '1'])
     }

@@ -111,6 +111,19 @@ start_node_init() {
 
 node_init() { [ -f "$DIR/n$1/init.pid" ] && children "$(cat "$DIR/n$1/init.pid")"; }
 
+node_exec() { # node_exec N CMD...: CMD where node N's keepalived runs its scripts: its network
+  # namespace and, with LAB_ACCOUNTING=1, its PID namespace (the daemon checks that a notify
+  # process it is told about is one it can see)
+  local n=$1 init
+  shift
+  init=$(node_init "$n" 2>/dev/null || true)
+  if [ -n "$init" ]; then
+    ip netns exec "$(ns "$n")" nsenter --target "$init" --pid --mount -- "$@"
+  else
+    ip netns exec "$(ns "$n")" "$@"
+  fi
+}
+
 spawn_in_node() { # spawn_in_node N PIDFILE LOG CMD...: CMD's host pid goes to PIDFILE
   # (NODE_CGROUP=0: in the node's PID namespace only, its CPU not counted: HAProxy)
   local n=$1 pidfile=$2 log=$3 init pid= cg=$CGROUP/n$n
@@ -461,7 +474,7 @@ case $cmd in
   start-postgres) start_postgres; wait_postgres ;;
   cut) ip -n "$SW" link set "v-n$1" down ;;
   heal) ip -n "$SW" link set "v-n$1" up ;;
-  exec) n=$1; shift; ip netns exec "$(ns "$n")" "$@" ;;
+  exec) n=$1; shift; node_exec "$n" "$@" ;;
   accounting) accounting "$1" ;;
   *) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -7,6 +7,7 @@ import type { NewEvent } from '../outbox/index.js'
 import { pollPeer, type PeerView } from './peers.js'
 import { keepAliveAgent } from '../http/index.js'
 import { SplitBrainDetector, type SplitBrainEpisode } from './split-brain.js'
+import { startRoundLoop } from '../rounds/index.js'
 
 export { pollPeer, checkBearer, type PeerView, type PollOptions } from './peers.js'
 export { SplitBrainDetector, type SplitBrainEpisode, type SplitBrainEvent } from './split-brain.js'
@@ -35,7 +36,6 @@ export function startCluster(opts: {
   const detector = new SplitBrainDetector(opts.config.node, c.split_brain_after_ms)
   let views: PeerView[] = opts.config.peers.map((url) => ({ url: redactUrl(url), reachable: false, error: 'not polled yet' }))
   let stopped = false
-  let timer: NodeJS.Timeout | undefined
   // One kept connection per peer: a poll every poll_interval_ms pays no TCP
   // handshake and no new socket on either end (measured in bench/RESULTS.md).
   const agents = new Map(opts.config.peers.map((url) => [url, keepAliveAgent(url)]))
@@ -70,42 +70,15 @@ export function startCluster(opts: {
     }
     opts.onPeers(views, detector.episodes(), startedAt)
   }
-  let polling = false
-  let hurriedMs: number | undefined
-  let dueAt = 0
-  const schedule = (delay: number) => {
-    clearTimeout(timer)
-    dueAt = Date.now() + delay
-    timer = setTimeout(loop, delay)
-    timer.unref()
-  }
-  const loop = () => {
-    if (stopped) return
-    polling = true
-    void round()
-      .catch((err) => opts.logger.error({ err }, 'peer poll failed'))
-      .finally(() => {
-        polling = false
-        if (stopped) return
-        const delay = hurriedMs ?? c.poll_interval_ms
-        hurriedMs = undefined
-        schedule(delay)
-      })
-  }
-  loop()
+  const loop = startRoundLoop({ round, delay: () => c.poll_interval_ms, onError: (err) => opts.logger.error({ err }, 'peer poll failed') })
 
   return {
     peers: () => views,
     splitBrain: () => detector.episodes(),
-    hurry(fastMs) {
-      if (stopped) return
-      // a poll under way is followed by a fast one; a slow timer is brought forward
-      if (polling) hurriedMs = Math.min(fastMs, hurriedMs ?? fastMs)
-      else if (dueAt - Date.now() > fastMs) schedule(fastMs)
-    },
+    hurry: (fastMs) => loop.hurry(fastMs),
     stop() {
       stopped = true
-      clearTimeout(timer)
+      loop.stop()
       for (const a of agents.values()) a.destroy()
     },
   }

@@ -9,6 +9,7 @@ import type { AgentConfig } from '../../config/index.js'
 import { fastInterval, type DaemonContext, type Hurry } from '../context.js'
 import { CheckDebouncer } from '../debounce.js'
 import type { Part } from '../lifecycle.js'
+import { startRoundLoop } from '../../rounds/index.js'
 
 export interface CheckLoop extends Hurry {
   /** runs a round now (or joins the one running) */
@@ -25,7 +26,6 @@ export function checkLoopPart(ctx: DaemonContext, afterRound: () => void): Part 
     async start() {
       let debouncer = new CheckDebouncer(ctx.config().checks.fall, ctx.config().checks.rise)
       let stopped = false
-      let timer: NodeJS.Timeout | undefined
       let running: Promise<Verdict> | undefined
 
       /** a check whose result is not (yet) what is established for it */
@@ -60,36 +60,17 @@ export function checkLoopPart(ctx: DaemonContext, afterRound: () => void): Part 
           .finally(() => (running = undefined))
         return running
       }
-      let hurried = false
-      /** when the pending round is due (ms epoch) */
-      let dueAt = 0
-      const schedule = (delay: number) => {
-        clearTimeout(timer)
-        dueAt = Date.now() + delay
-        timer = setTimeout(loop, delay)
-        timer.unref()
-      }
-      const loop = () => {
-        if (stopped) return
-        hurried = false
-        void checkNow()
-          .catch((err) => ctx.logger.error({ err }, 'check round failed'))
-          .finally(() => {
-            if (stopped) return
-            const interval = ctx.config().checks.interval_ms
-            schedule(changing || hurried || ctx.state.fault.confirming ? fastInterval(interval) : interval)
-          })
-      }
-      loop()
+      const loop = startRoundLoop({
+        round: checkNow,
+        delay: () => {
+          const interval = ctx.config().checks.interval_ms
+          return changing || ctx.state.fault.confirming ? fastInterval(interval) : interval
+        },
+        onError: (err) => ctx.logger.error({ err }, 'check round failed'),
+      })
       const service: CheckLoop = {
         checkNow,
-        hurry() {
-          if (stopped) return
-          // A round running now is followed by a fast one; a slow timer is brought forward.
-          hurried = true
-          const fast = fastInterval(ctx.config().checks.interval_ms)
-          if (!running && dueAt - Date.now() > fast) schedule(fast)
-        },
+        hurry: () => loop.hurry(fastInterval(ctx.config().checks.interval_ms)),
         established: () => ctx.state.latest?.checks.map((c) => ({ name: c.name, status: debouncer.status(c.name), detail: c.detail })),
       }
       return {
@@ -99,7 +80,7 @@ export function checkLoopPart(ctx: DaemonContext, afterRound: () => void): Part 
         },
         async stop() {
           stopped = true
-          clearTimeout(timer)
+          loop.stop()
           await running?.catch(() => undefined)
         },
       }
