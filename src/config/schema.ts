@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { EVENT_TYPES } from '../events/index.js'
 import { parseBytes, parseDuration } from './units.js'
 import { DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_RUNTIME_DIR, DEFAULT_STATE_DIR } from './peek.js'
 
@@ -128,8 +129,8 @@ const webhook = z
     timeout_ms: timerMs.default(5000),
     /** retried until then, then dead-lettered */
     max_age: duration(365 * DAY, '365d').default(DAY),
-    /** event types to send; all when omitted */
-    events: z.array(z.string().min(1)).optional(),
+    /** event types to send; all when omitted (a misspelt type would silently send nothing: refused) */
+    events: z.array(z.enum(EVENT_TYPES, { error: (i) => `unknown event type ${JSON.stringify(i.input)}: one of ${EVENT_TYPES.join(', ')}` })).optional(),
     /** PagerDuty Events v2 routing key file (format pagerduty) */
     routing_key_file: z.string().min(1).optional(),
     /** format alertmanager: firing alerts are sent again this often (default 1m), each ending 4 intervals later unless sent again */
