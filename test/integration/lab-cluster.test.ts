@@ -23,7 +23,12 @@ t.test('with notify scripts', async (t) => {
     t.comment(`split brain: VRRP cut -> webhook received ${detectedMs} ms (threshold split_brain_after_ms 3000)`)
     t.ok(detectedMs < 10_000, `reported after ${detectedMs} ms`)
     t.match(report.body.data, { node: 'haproxy1', instance: 'VI_1', peers: ['haproxy2'], dedup_key: 'split_brain/VI_1/haproxy1,haproxy2' })
-    t.match((await status(lab, 2)).split_brain, [{ instance: 'VI_1', peers: ['haproxy1'] }], 'node 2 shows it too')
+    // Each node counts split_brain_after_ms from its own poll: node 2 may see it up to a poll interval (1 s) later.
+    const seenBy2 = await waitFor('node 2 shows the split brain', async () => {
+      const sb = (await status(lab, 2)).split_brain
+      return sb.length ? sb : undefined
+    }, 5_000, 100)
+    t.match(seenBy2, [{ instance: 'VI_1', peers: ['haproxy1'] }], 'node 2 shows it too')
     const metrics = await lab.exec(1, ['sh', '-c', `curl -s -H "Authorization: Bearer $(cat ${lab.dir}/cluster.token)" http://${lab.net}.11:9471/metrics`])
     t.match(metrics, /ha_agent_split_brain\{vrrp_instance="VI_1"\} 1/)
     await lab.exec(2, ['iptables', '-D', 'INPUT', '-p', '112', '-j', 'DROP'])
