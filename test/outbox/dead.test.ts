@@ -1,5 +1,9 @@
 // Dead letters as operators handle them: listed, replayed in their original order.
 import t from 'tap'
+import { startReceiver } from '../fixtures/receiver.js'
+import { buildConfig } from '../../src/config/index.js'
+import { startDispatcher } from '../../src/webhooks/index.js'
+import { silentLogger } from '../../src/log/index.js'
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -55,10 +59,6 @@ t.test('replaying ids that are not dead letters does nothing', async (t) => {
 
 t.test('a replayed dead letter gets a new max_age from the replay (it died of old age otherwise); the note goes with it', async (t) => {
   const { dir } = setup(t)
-  const { startReceiver } = await import('../fixtures/receiver.js')
-  const { buildConfig } = await import('../../src/config/index.js')
-  const { startDispatcher } = await import('../../src/webhooks/index.js')
-  const { silentLogger } = await import('../../src/log/index.js')
   const rx = await startReceiver(t)
   const config = buildConfig({ state_dir: dir, webhooks: [{ name: 'ops', url: rx.url, max_age: '24h' }] }, null)
   const twoDaysAgo = Date.now() - 2 * 86_400_000
@@ -118,10 +118,6 @@ t.test('pruning removes a replay note whose event is gone (a crash between the t
 
 t.test('a running deliverer notices a replay through inotify alone (no safety poll)', async (t) => {
   const { dir } = setup(t)
-  const { startReceiver } = await import('../fixtures/receiver.js')
-  const { buildConfig } = await import('../../src/config/index.js')
-  const { startDispatcher } = await import('../../src/webhooks/index.js')
-  const { silentLogger } = await import('../../src/log/index.js')
   const rx = await startReceiver(t)
   rx.reply(410)
   const config = buildConfig({ state_dir: dir, webhooks: [{ name: 'ops', url: rx.url }] }, null)
