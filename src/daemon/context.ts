@@ -3,6 +3,7 @@
 import type { AgentMetrics, StatusSnapshot } from '../api/index.js'
 import type { AgentConfig } from '../config/index.js'
 import type { Logger } from '../log/index.js'
+import type { NotifyOrder } from '../keepalived/index.js'
 import type { NewEvent } from '../outbox/index.js'
 import type { DaemonState } from './state.js'
 
@@ -32,4 +33,6 @@ export interface DaemonContext {
   /** stores an event for the webhooks (the outbox, else the spool); never throws, logs what it cannot store */
   emit(event: NewEvent): Promise<void>
   snapshot(): StatusSnapshot
+  /** the notify processes still on their way, so transitions are recorded and delivered in fork order */
+  notifies: NotifyOrder
 }

@@ -5,6 +5,7 @@
 import { createMetrics, type AgentMetrics, type StatusSnapshot } from '../api/index.js'
 import type { AgentConfig } from '../config/index.js'
 import { StorageError } from '../errors/index.js'
+import { NotifyOrder } from '../keepalived/index.js'
 import type { Logger } from '../log/index.js'
 import { spoolEvent, type NewEvent, type Outbox } from '../outbox/index.js'
 import type { Dispatcher } from '../webhooks/index.js'
@@ -103,6 +104,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       }
     },
     snapshot,
+    notifies: new NotifyOrder({ cacheDir: () => config.runtime_dir }),
   }
 
   group = new PartGroup([

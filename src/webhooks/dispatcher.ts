@@ -51,6 +51,8 @@ export interface DispatcherOptions {
   onResult?: (webhook: string, result: Outcome, event: AgentEvent | undefined) => void
   /** format alertmanager: what holds now (VRRP states, checks, split brain), so alerts follow it; dead letters are counted here */
   alertConditions?: () => AlertConditions
+  /** ms to wait before delivering an event at the head of a queue (0: now); see LaneOptions */
+  holdBack?: (event: AgentEvent) => number
 }
 
 const sameSecrets = (a: readonly string[] | undefined, b: readonly string[] | undefined) => (a ?? []).join(' ') === (b ?? []).join(' ')
@@ -97,6 +99,7 @@ export function startDispatcher(opts: DispatcherOptions): Dispatcher {
       onResult,
       ...(opts.random ? { random: opts.random } : {}),
       ...(opts.minRetryMs !== undefined ? { minRetryMs: opts.minRetryMs } : {}),
+      ...(opts.holdBack ? { holdBack: opts.holdBack } : {}),
     })
 
   let lanes = new Map<string, Lane>()

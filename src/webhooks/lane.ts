@@ -32,6 +32,8 @@ export interface LaneOptions {
   now: () => number
   random?: () => number
   minRetryMs?: number
+  /** ms to wait before delivering this head (0: now): the daemon holds a transition back while an earlier one is on its way */
+  holdBack?: (event: AgentEvent) => number
   onResult(r: LaneResult): void
 }
 
@@ -129,6 +131,11 @@ export class Lane {
       if (this.opts.now() > expiresAt) {
         if (!this.deadLetter(head, `not delivered within max_age (${retry.attempts} attempts; last: ${retry.lastError ?? 'none'})`, retry.attempts)) return
         continue
+      }
+      const hold = this.opts.holdBack?.(event) ?? 0
+      if (hold > 0) {
+        this.opts.logger.debug({ webhook: this.webhook.name, id: head.id, hold_ms: hold }, 'held back: an event before it is still on its way')
+        return this.schedule(hold)
       }
       const controller = new AbortController()
       this.inFlight = controller

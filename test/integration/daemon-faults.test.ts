@@ -200,6 +200,66 @@ t.test('fork order survives ProcSubset=pid (no /proc/uptime in the daemon\'s san
   t.ok(got.every((e) => /^msg_[0-9a-f]{24}$/.test(e.id)), 'every delivery carries its webhook-id')
   const byId = [...got].sort((a, b) => (a.id < b.id ? -1 : 1)).map((e) => e.instance)
   t.same(byId, ['G1', 'G2', 'G3', 'G4', 'G5', 'G6', 'G7', 'G8'], 'ids follow fork order')
+  t.same(got.map((e) => e.instance), byId, 'and the receiver got them in that order')
   const ids = readdirSync(join(stack.dir, 'state', 'ledger'))
   t.ok(ids.length >= 8)
+})
+
+// keepalived forks MASTER then BACKUP milliseconds apart (the peer's advert came
+// just late); the MASTER notify's Node.js may start last. Here it sleeps first,
+// as a process keepalived forked and the scheduler left waiting.
+async function raceNotifies(config: string, instance: string, delayMs: number) {
+  const first = spawn('sh', ['-c', `sleep ${delayMs / 1000}; exec "$@"`, 'sh', process.execPath, CLI, 'notify', 'INSTANCE', instance, 'MASTER', '200', '--config', config], { stdio: 'ignore', env: { PATH: process.env.PATH! } })
+  const firstExit = new Promise((r) => first.on('exit', r))
+  await new Promise((r) => setTimeout(r, 30)) // a later kernel tick: a later fork order
+  const second = await runCli(['notify', 'INSTANCE', instance, 'BACKUP', '100', '--config', config])
+  const firstCode = await firstExit
+  return { firstCode, second }
+}
+
+t.test('the receiver gets transitions in fork order when the earlier notify starts last', async (t) => {
+  const config = writeConfig('race.yaml', { extra: 'watchdog_ms: null\n' })
+  writeFileSync(config, readFileSync(config, 'utf8').replace('log_level: info', 'log_level: debug'))
+  const d = runDaemon(t, config)
+  await waitForLog(d, (l) => l.msg === 'ready', 'ready', 15_000)
+
+  t.test('a moment late: recorded in order, previous_state as keepalived went', async (t) => {
+    const before = rx.delivered.length
+    const { firstCode, second } = await raceNotifies(config, 'VI_RACE', 100)
+    t.equal(firstCode, 0)
+    t.equal(second.code, 0, second.stderr)
+    const got = (await rx.waitForDelivered(before + 2, 15_000)).slice(before).map((x) => x.json().data)
+    t.match(got, [
+      { instance: 'VI_RACE', state: 'MASTER' },
+      { instance: 'VI_RACE', state: 'BACKUP', previous_state: 'MASTER' },
+    ])
+    const status = JSON.parse((await runCli(['status', '--json', '--config', config])).stdout)
+    t.match(status.instances.filter((i: { name: string }) => i.name === 'VI_RACE'), [{ state: 'BACKUP' }], 'the daemon holds the later state')
+  })
+
+  t.test('later than the daemon waits for it: still delivered in fork order', async (t) => {
+    const before = rx.delivered.length
+    // past the daemon's 600 ms and the later notify's 1 s: the later one is recorded first
+    t.teardown(() => {
+      if (!t.passing()) t.comment(d.logs().map((l) => JSON.stringify(l)).join('\n'))
+    })
+    const { firstCode, second } = await raceNotifies(config, 'VI_SLOW', 1500)
+    t.equal(firstCode, 0)
+    t.equal(second.code, 0, second.stderr)
+    const got = (await rx.waitForDelivered(before + 2, 15_000)).slice(before).map((x) => x.json().data)
+    t.match(got, [
+      { instance: 'VI_SLOW', state: 'MASTER' },
+      { instance: 'VI_SLOW', state: 'BACKUP' },
+    ])
+    await waitForLog(d, (l) => /notifies forked before it are still running/.test(l.msg ?? ''), 'the daemon says it recorded ahead of an earlier notify')
+  })
+
+  t.test('an ordinary transition is not held back', async (t) => {
+    const before = rx.delivered.length
+    const at = Date.now()
+    const r = await runCli(['notify', 'INSTANCE', 'VI_ALONE', 'MASTER', '200', '--config', config])
+    t.equal(r.code, 0, r.stderr)
+    const [got] = (await rx.waitForDelivered(before + 1, 15_000)).slice(before)
+    t.ok(got!.at - at < 1500, `delivered ${got!.at - at} ms after notify started`)
+  })
 })

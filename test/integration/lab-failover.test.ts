@@ -27,7 +27,8 @@ t.test('election settles on node 1 (priority 250)', async (t) => {
   t.equal(await lab.holder(), '1', 'the VIP is on node 1 alone')
   const reported = await waitFor('both nodes reported', () => {
     const last = new Map(lab.transitions().map((x) => [x.node, x.state]))
-    return last.get('haproxy1') === 'MASTER' && last.get('haproxy2') === 'BACKUP' ? last : undefined
+    if (last.get('haproxy1') === 'MASTER' && last.get('haproxy2') === 'BACKUP') return last
+    throw new Error(`received so far: ${lab.transitions().map((x) => `${x.node} ${x.state}`).join(', ') || 'nothing'}`)
   })
   t.same(Object.fromEntries(reported), { haproxy1: 'MASTER', haproxy2: 'BACKUP' }, 'each node reported its last transition to the webhook')
 })

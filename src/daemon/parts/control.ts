@@ -12,6 +12,9 @@ import type { Part } from '../lifecycle.js'
 import { freshFor, knownVerdict } from '../verdict.js'
 import { noteTransition } from './keepalived.js'
 
+/** How long a notify waits for the ones forked before it (its client gives the daemon 1000 ms in all). */
+const NOTIFY_SETTLE_MS = 600
+
 /** Is `pid` an `ha-agent notify` process? (its command line has the word) */
 function isNotifyProcess(pid: number): boolean {
   try {
@@ -47,9 +50,16 @@ export async function handleControl(ctx: DaemonContext, req: ControlRequest): Pr
         return { ok: false, error }
       }
       if (!isNotifyProcess(req.pid)) return refuse(`process ${req.pid} is not an ha-agent notify (or not visible here)`)
-      const claim = checkForkOrder(req.pid, eventIdMicros(req.id), config.runtime_dir)
+      const order = eventIdMicros(req.id)
+      const claim = checkForkOrder(req.pid, order, config.runtime_dir)
       if (!claim.ok) return refuse(`id ${req.id} refused: ${claim.reason}`)
+      // A notify keepalived forked earlier may still be starting: record after it,
+      // so previous_state and the queue follow keepalived's order. The budget
+      // leaves the waiting notify time to record by itself before it gives up on us.
+      const before = await ctx.notifies.settle(order, req.pid, NOTIFY_SETTLE_MS)
+      if (before.length) ctx.logger.warn({ id: req.id, instance: req.transition.instance, earlier_notify_pids: before }, `recording a transition while notifies forked before it are still running after ${NOTIFY_SETTLE_MS} ms; webhooks still get them in fork order`)
       const r = await recordVrrpTransition(config, req.transition, req.id, 'notify')
+      ctx.notifies.markRecorded(req.pid, order)
       if (r.problem) ctx.logger.error({ id: r.event.id, instance: req.transition.instance, problem: r.problem }, r.stored === 'spool' ? 'VRRP transition spooled: state_dir cannot take it' : 'VRRP transition recorded with a problem')
       ctx.service<Dispatcher>('dispatcher')?.kick()
       noteTransition(ctx, req.transition.instance, req.transition.state, r.event.timestamp, 'notify')

@@ -1,3 +1,4 @@
+import { notifyHoldMs } from '../../keepalived/index.js'
 import { startDispatcher } from '../../webhooks/index.js'
 import { alertConditions } from '../alert-conditions.js'
 import type { DaemonContext } from '../context.js'
@@ -15,6 +16,8 @@ export function dispatcherPart(ctx: DaemonContext): Part {
         logger: ctx.logger.child({ component: 'webhooks' }),
         onResult: (webhook, result) => ctx.metrics.deliveries.inc({ webhook, result }),
         alertConditions: () => alertConditions(ctx),
+        // keepalived's order, not the order Node.js happened to start the notifies in
+        holdBack: (event) => notifyHoldMs(ctx.notifies, event, Date.now()),
       })
       return {
         service: dispatcher,
