@@ -1,6 +1,6 @@
 import t from 'tap'
 import { createMetrics, urlLabel } from '../../src/api/metrics.js'
-import { fakeSnapshot as baseSnapshot, PEER_NO_PORT, PEER_WITH_SECRETS, STARTED_AT } from '../fixtures/snapshot.js'
+import { fakeSnapshot as baseSnapshot, PEER_WITH_SECRETS, STARTED_AT } from '../fixtures/snapshot.js'
 import { parseExposition, samples, value, type Exposition } from '../fixtures/prometheus.js'
 
 async function scrape(m: ReturnType<typeof createMetrics>): Promise<Exposition> {
