@@ -155,7 +155,9 @@ t.test('clean room: install on Debian 13, provision, check, upgrade, purge', asy
   t.match(verdict.checks[0], { name: 'haproxy', status: 'fail', detail: 'backend pgbouncers: 0/3 servers UP, need 1' }, 'answered by the real HAProxy over its level-user socket, as the ha-agent user')
 
   // Upgrade: a rebuilt package with a changed conffile keeps the admin's config and the outbox.
-  const changedConf = join(mkdtempSync(join(tmpdir(), 'ha-agent-conf-')), 'config.yaml')
+  const confDir = mkdtempSync(join(tmpdir(), 'ha-agent-conf-'))
+  t.teardown(() => rmSync(confDir, { recursive: true, force: true }))
+  const changedConf = join(confDir, 'config.yaml')
   writeFileSync(changedConf, readFileSync(join(ROOT, 'deb/config.yaml'), 'utf8') + '# a new commented key in the next version\n')
   const next = `${VERSION.replace(/\d+$/, (n) => String(Number(n) + 1))}`
   sh('bash', ['deb/build.sh'], { env: { VERSION: next, CONFIG_YAML: changedConf } })
