@@ -26,9 +26,14 @@ const CACHE_FILE = 'boot-clock'
 /** how far a claimed fork order may be from what /proc says (boot estimates differ by ms; clocks get stepped) */
 const TOLERANCE_MICROS = 2_000_000
 
-function startTicks(pid: number | 'self'): number {
+/** The fields of /proc/<pid>/stat after the command name (state is [0], ppid [1], starttime [19]); throws when unreadable. */
+export function procStatFields(pid: number | 'self'): string[] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19])
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+}
+
+function startTicks(pid: number | 'self'): number {
+  const ticks = Number(procStatFields(pid)[19])
   if (!Number.isFinite(ticks)) throw new Error(`unreadable /proc/${pid}/stat`)
   return ticks
 }

@@ -3,4 +3,4 @@ export { recordTransition, readInstances, readInstance, writeInstance, isStale, 
 export { openNotifyFifo, type NotifyFifo } from './fifo.js'
 export { forkOrderMicros, sharedBootMicros, checkForkOrder } from './fork-order.js'
 export { recordVrrpTransition, applyTransitionState, type RecordedTransition } from './record.js'
-export { NotifyOrder, notifyHoldMs, isHaAgentNotify } from './inflight.js'
+export { NotifyOrder, notifyHoldMs, isHaAgentNotify, isNotifyProcess } from './inflight.js'

@@ -12,7 +12,7 @@
 // an earlier one may still be queued behind it (the receiver sees fork order).
 import { readdirSync, readFileSync } from 'node:fs'
 import { eventIdMicros } from '../outbox/ids.js'
-import { forkOrderMicros } from './fork-order.js'
+import { forkOrderMicros, procStatFields } from './fork-order.js'
 
 /** A process keepalived runs as `ha-agent notify ...` (the launcher, or Node.js running the bundle). */
 export function isHaAgentNotify(argv: readonly string[]): boolean {
@@ -20,11 +20,12 @@ export function isHaAgentNotify(argv: readonly string[]): boolean {
   return at > 0 && argv.slice(0, at).some((a) => /(^|\/)ha-agent(\.m?js)?$/.test(a))
 }
 
-function argvOf(pid: number): string[] | undefined {
+/** Is `pid` an `ha-agent notify` process, as far as its command line in /proc shows? */
+export function isNotifyProcess(pid: number): boolean {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
+    return isHaAgentNotify(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'))
   } catch {
-    return undefined
+    return false
   }
 }
 
@@ -40,8 +41,7 @@ export function runningNotifies(cacheDir?: string): Array<{ pid: number; orderMi
   for (const name of names) {
     const pid = Number(name)
     if (!Number.isInteger(pid) || pid === process.pid) continue
-    const argv = argvOf(pid)
-    if (argv && isHaAgentNotify(argv)) found.push({ pid, orderMicros: forkOrderMicros(pid, cacheDir) })
+    if (isNotifyProcess(pid)) found.push({ pid, orderMicros: forkOrderMicros(pid, cacheDir) })
   }
   return found
 }
@@ -52,8 +52,7 @@ function ancestors(pid: number): Set<number> {
   for (let p = pid; p > 1 && !found.has(p); ) {
     found.add(p)
     try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8')
-      p = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      p = Number(procStatFields(p)[1])
     } catch {
       break
     }

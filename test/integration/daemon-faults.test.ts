@@ -1,7 +1,7 @@
 // The daemon when it is the thing that breaks, as keepalived sees it: start and
 // reload are all or nothing; a stopped, killed or frozen daemon neither pins
 // FAULT nor leaves a stale "healthy"; a transition is recorded exactly once.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -208,13 +208,15 @@ t.test('fork order survives ProcSubset=pid (no /proc/uptime in the daemon\'s san
 // keepalived forks MASTER then BACKUP milliseconds apart (the peer's advert came
 // just late); the MASTER notify's Node.js may start last. Here it sleeps first,
 // as a process keepalived forked and the scheduler left waiting.
-async function raceNotifies(config: string, instance: string, delayMs: number) {
+async function raceNotifies(t: Test, config: string, instance: string, delayMs: number): Promise<Array<Record<string, unknown>>> {
+  const before = rx.delivered.length
   const first = spawn('sh', ['-c', `sleep ${delayMs / 1000}; exec "$@"`, 'sh', process.execPath, CLI, 'notify', 'INSTANCE', instance, 'MASTER', '200', '--config', config], { stdio: 'ignore', env: { PATH: process.env.PATH! } })
   const firstExit = new Promise((r) => first.on('exit', r))
   await new Promise((r) => setTimeout(r, 30)) // a later kernel tick: a later fork order
   const second = await runCli(['notify', 'INSTANCE', instance, 'BACKUP', '100', '--config', config])
-  const firstCode = await firstExit
-  return { firstCode, second }
+  t.equal(await firstExit, 0)
+  t.equal(second.code, 0, second.stderr)
+  return (await rx.waitForDelivered(before + 2, 15_000)).slice(before).map((x) => x.json().data)
 }
 
 t.test('the receiver gets transitions in fork order when the earlier notify starts last', async (t) => {
@@ -224,11 +226,7 @@ t.test('the receiver gets transitions in fork order when the earlier notify star
   await waitForLog(d, (l) => l.msg === 'ready', 'ready', 15_000)
 
   t.test('a moment late: recorded in order, previous_state as keepalived went', async (t) => {
-    const before = rx.delivered.length
-    const { firstCode, second } = await raceNotifies(config, 'VI_RACE', 100)
-    t.equal(firstCode, 0)
-    t.equal(second.code, 0, second.stderr)
-    const got = (await rx.waitForDelivered(before + 2, 15_000)).slice(before).map((x) => x.json().data)
+    const got = await raceNotifies(t, config, 'VI_RACE', 100)
     t.match(got, [
       { instance: 'VI_RACE', state: 'MASTER' },
       { instance: 'VI_RACE', state: 'BACKUP', previous_state: 'MASTER' },
@@ -238,15 +236,11 @@ t.test('the receiver gets transitions in fork order when the earlier notify star
   })
 
   t.test('later than the daemon waits for it: still delivered in fork order', async (t) => {
-    const before = rx.delivered.length
-    // past the daemon's 600 ms and the later notify's 1 s: the later one is recorded first
     t.teardown(() => {
       if (!t.passing()) t.comment(d.logs().map((l) => JSON.stringify(l)).join('\n'))
     })
-    const { firstCode, second } = await raceNotifies(config, 'VI_SLOW', 1500)
-    t.equal(firstCode, 0)
-    t.equal(second.code, 0, second.stderr)
-    const got = (await rx.waitForDelivered(before + 2, 15_000)).slice(before).map((x) => x.json().data)
+    // past the daemon's 600 ms and the later notify's 1 s: the later one is recorded first
+    const got = await raceNotifies(t, config, 'VI_SLOW', 1500)
     t.match(got, [
       { instance: 'VI_SLOW', state: 'MASTER' },
       { instance: 'VI_SLOW', state: 'BACKUP' },

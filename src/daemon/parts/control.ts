@@ -1,10 +1,9 @@
 // The control socket: `ha-agent check`, `notify`, `status` and `webhook test`
 // talk to the daemon here. Requests are parsed by control/requests.ts; this
 // decides what the daemon does with them.
-import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { controlSocketPath, startControlServer, type ControlRequest, type ControlResponse } from '../../control/index.js'
-import { checkForkOrder, recordVrrpTransition } from '../../keepalived/index.js'
+import { checkForkOrder, isNotifyProcess, recordVrrpTransition } from '../../keepalived/index.js'
 import { eventIdMicros, type Outbox } from '../../outbox/index.js'
 import type { Dispatcher } from '../../webhooks/index.js'
 import type { DaemonContext } from '../context.js'
@@ -14,15 +13,6 @@ import { noteTransition } from './keepalived.js'
 
 /** How long a notify waits for the ones forked before it (its client gives the daemon 1000 ms in all). */
 const NOTIFY_SETTLE_MS = 600
-
-/** Is `pid` an `ha-agent notify` process? (its command line has the word) */
-function isNotifyProcess(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('notify')
-  } catch {
-    return false
-  }
-}
 
 export async function handleControl(ctx: DaemonContext, req: ControlRequest): Promise<ControlResponse> {
   const config = ctx.config()
