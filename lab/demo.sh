@@ -52,6 +52,12 @@ for _ in $(seq 5000); do
   addrs=$(ip -n "$LAB_PREFIX-n$other" -o addr show dev eth0)
   if [[ $addrs == *" $VIP/"* ]]; then vip_ms=$(now_ms); break; fi
 done
+if [ -z "$vip_ms" ]; then
+  kill "$(cat "$LAB_DIR/probe.pid")" 2>/dev/null || true
+  echo "demo: FAILED: the VIP did not move to node $other after HAProxy died on node $master. keepalived's logs end:" >&2
+  for n in 1 2; do echo "--- node $n ($LAB_DIR/n$n/keepalived.log)" >&2; tail -15 "$LAB_DIR/n$n/keepalived.log" >&2 || true; done
+  exit 1
+fi
 for _ in $(seq 200); do
   awk -v k="$kill_ms" -F'"t":' 'NF>1 { split($2,a,","); if (a[1] >= k && $0 ~ /"ok":true/) found=1 } END { exit !found }' "$LAB_DIR/probe.jsonl" && break
   sleep 0.05

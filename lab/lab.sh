@@ -402,6 +402,13 @@ up() {
     sleep 0.05
   done
   [ "$h" = 1 ] || [ "$h" = 2 ] || die "no node took the VIP: $(tail -5 "$DIR/n1/keepalived.log")"
+  # A lab with one VRRP node is no pair: each keepalived must have entered a state.
+  for n in 1 2; do
+    for _ in $(seq 100); do grep -q 'Entering [A-Z]* STATE' "$DIR/n$n/keepalived.log" 2>/dev/null && break; sleep 0.05; done
+    grep -q 'Entering [A-Z]* STATE' "$DIR/n$n/keepalived.log" 2>/dev/null ||
+      die "keepalived on node $n entered no VRRP state within 5 s of the election; its log ($DIR/n$n/keepalived.log) ends:
+$(tail -20 "$DIR/n$n/keepalived.log" 2>/dev/null)"
+  done
   status
 }
 
