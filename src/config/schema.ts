@@ -205,8 +205,13 @@ export const configSchema = z.strictObject({
     .strictObject({
       track_file: z.string().min(1).nullable().default('/run/ha-agent/fault'),
       notify_fifo: z.string().min(1).nullable().default(null),
-      /** keepalived's VRRP process pid file: tells whether keepalived runs (ha_agent_keepalived_up) */
-      pid_file: z.string().min(1).nullable().default('/run/keepalived_vrrp.pid'),
+      /**
+       * keepalived's VRRP process pid file: tells whether keepalived runs
+       * (ha_agent_keepalived_up, /master). keepalived 2.2 (Debian 12) and 2.3
+       * (Debian 13) both write /run/vrrp.pid when started without -r, as
+       * Debian's unit starts them (measured).
+       */
+      pid_file: z.string().min(1).nullable().default('/run/vrrp.pid'),
     })
     .optional(),
   outbox: z

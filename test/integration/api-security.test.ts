@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { httpCall } from '../../src/http/index.js'
 import { runCli } from '../fixtures/cli.js'
 import { runDaemon, waitForLog } from '../fixtures/daemon.js'
-import { freePort, waitFor } from '../fixtures/procs.js'
+import { freePort, startKeepalivedStandIn, waitFor } from '../fixtures/procs.js'
 import { makeTestPki } from '../fixtures/tls.js'
 
 const TOKEN = 'f00dfeedf00dfeedf00dfeedf00dfeed'
@@ -23,7 +23,7 @@ const pki = makeTestPki(t)
 const tokenFile = join(dir, 'cluster.token')
 writeFileSync(tokenFile, TOKEN + '\n', { mode: 0o640 })
 const keepalivedPidFile = join(dir, 'keepalived.pid')
-writeFileSync(keepalivedPidFile, `${process.pid}\n`)
+startKeepalivedStandIn(t, dir, keepalivedPidFile)
 const [portA, portB, deadPort] = [await freePort(), await freePort(), await freePort()]
 
 function writeConfig(name: string, lines: string[]): string {
@@ -36,7 +36,7 @@ function writeConfig(name: string, lines: string[]): string {
       `runtime_dir: ${join(dir, name, 'run')}`,
       'log_level: info',
       'checks: { interval_ms: 300, system: {} }',
-      // keepalived "runs" (its pid file names this live process): the role endpoints answer from the VRRP state
+      // keepalived "runs" (its pid file names a live process called keepalived): the role endpoints answer from the VRRP state
       `keepalived: { track_file: ${join(dir, name, 'run', 'fault')}, pid_file: ${keepalivedPidFile} }`,
       `cluster: { token_file: ${tokenFile}, poll_interval_ms: 300, poll_timeout_ms: 500${name === 'node-b' ? `, ca_file: ${pki.caCert}` : ''} }`,
       ...lines,

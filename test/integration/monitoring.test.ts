@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { parse } from 'yaml'
 import { runCli } from '../fixtures/cli.js'
 import { runDaemon, waitForLog } from '../fixtures/daemon.js'
-import { freePort, killProc, startProc, waitFor } from '../fixtures/procs.js'
+import { freePort, killProc, startKeepalivedStandIn, startProc, waitFor } from '../fixtures/procs.js'
 import {
   MONITORING_DIR, dashboardQueries, exposedNames, metricNames, parseExposition, promtool, samples, substituteGrafanaVars, value, type Exposition,
 } from '../fixtures/prometheus.js'
@@ -21,7 +21,7 @@ const apiPort = await freePort()
 const deadPort = await freePort() // nothing listens: the webhook and the peer never answer
 const config = join(dir, 'agent.yaml')
 const keepalivedPidFile = join(dir, 'keepalived.pid')
-writeFileSync(keepalivedPidFile, `${process.pid}\n`)
+startKeepalivedStandIn(t, dir, keepalivedPidFile)
 writeFileSync(
   config,
   [
@@ -33,7 +33,7 @@ writeFileSync(
     'checks:',
     '  interval_ms: 500',
     '  system: {}',
-    // keepalived "runs": its pid file names a live process (this test's), as on a node where it does
+    // keepalived "runs": its pid file names a live process called keepalived, as on a node where it does
     `keepalived: { track_file: ${join(dir, 'run', 'fault')}, pid_file: ${keepalivedPidFile} }`,
     'webhooks:',
     `  - { name: ops, url: "http://127.0.0.1:${deadPort}/hooks/ops?token=whtok3n", timeout_ms: 300 }`,

@@ -19,8 +19,14 @@ export function noteTransition(ctx: DaemonContext, instance: string, state: stri
   ctx.logger.info({ instance, state, source }, 'VRRP transition')
 }
 
-/** Whether the process named by a pid file runs: true, false, or null when there is no way to tell. */
-export function processAlive(pidFile: string): { up: boolean | null; detail: string } {
+/**
+ * Whether the keepalived process named by a pid file runs: true, false, or null
+ * when there is no way to tell. Signal 0 says whether the pid exists (EPERM: it
+ * does, as root's); where /proc shows the process (no ProtectProc=invisible),
+ * its name must be keepalived too, so that a pid file left by a SIGKILLed
+ * keepalived whose pid was reused does not read as keepalived running.
+ */
+export function processAlive(pidFile: string, procRoot = '/proc'): { up: boolean | null; detail: string } {
   let pid: number
   try {
     pid = Number(readFileSync(pidFile, 'utf8').trim())
@@ -32,12 +38,18 @@ export function processAlive(pidFile: string): { up: boolean | null; detail: str
   if (!Number.isInteger(pid) || pid < 1) return { up: false, detail: `${pidFile} holds no pid` }
   try {
     process.kill(pid, 0)
-    return { up: true, detail: `pid ${pid} runs` }
   } catch (err) {
     // EPERM: it exists but is not ours to signal (keepalived runs as root).
-    if ((err as NodeJS.ErrnoException).code === 'EPERM') return { up: true, detail: `pid ${pid} runs` }
-    return { up: false, detail: `pid ${pid} (from ${pidFile}) is gone` }
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return { up: false, detail: `pid ${pid} (from ${pidFile}) is gone` }
   }
+  let comm: string
+  try {
+    comm = readFileSync(`${procRoot}/${pid}/comm`, 'utf8').trim()
+  } catch {
+    return { up: true, detail: `pid ${pid} runs` } // hidden from this sandbox: the signal is all there is
+  }
+  if (comm !== 'keepalived') return { up: false, detail: `pid ${pid} (from ${pidFile}) is ${comm}, not keepalived` }
+  return { up: true, detail: `pid ${pid} runs` }
 }
 
 export function keepalivedPart(ctx: DaemonContext): Part {
