@@ -184,3 +184,11 @@ t.test('the built launcher (dist/ha-agent) runs the bundle next to it: fallbacks
   const fast = spawnSync('env', ['-i', `PATH=${process.env.PATH}`, DIST, '--config', n.config, 'check'], { encoding: 'utf8' })
   t.same([fast.status, fast.stdout], [0, HEALTHY_TEXT], 'and answers a fresh verdict itself')
 })
+
+t.test('the daemon\'s Node.js flags start Node.js without a word on stderr (the journal stays quiet)', async (t) => {
+  const src = readFileSync(new URL('../../src/launcher/ha-agent.sh', import.meta.url), 'utf8')
+  const flags = /^HA_AGENT_RUN_FLAGS='([^']*)'$/m.exec(src)?.[1]
+  t.ok(flags, 'the launcher names its flags')
+  const r = spawnSync(process.execPath, [...flags!.split(' '), '-e', 'console.log(typeof WebAssembly)'], { encoding: 'utf8', env: { PATH: process.env.PATH } })
+  t.same({ status: r.status, stderr: r.stderr, stdout: r.stdout }, { status: 0, stderr: '', stdout: 'undefined\n' }, 'no warning; WebAssembly off, as --lite-mode has it')
+})
