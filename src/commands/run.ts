@@ -13,8 +13,9 @@ export const run: Command = async (ctx) => {
   if (positionals.length) throw new UsageError(`run: unexpected argument "${positionals[0]}"`)
   const config = await ctx.loadConfig()
   // journald reads each line's priority from a <N> prefix (journalctl -p warning), when stdout is the journal.
-  const logger = createLogger({ level: config.log_level, node: config.node, syslogPrefix: isJournalStream(ctx.env.JOURNAL_STREAM) })
-  const daemon = await startDaemon({ config, logger, env: ctx.env })
+  const journal = isJournalStream(ctx.env.JOURNAL_STREAM)
+  const logger = createLogger({ level: config.log_level, node: config.node, syslogPrefix: journal })
+  const daemon = await startDaemon({ config, logger, env: ctx.env, journal })
   let reloading = Promise.resolve()
   const onHup = () => {
     reloading = reloading.then(async () => {

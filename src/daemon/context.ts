@@ -26,6 +26,8 @@ export interface DaemonContext {
   state: DaemonState
   /** the process environment the daemon was started with (NOTIFY_SOCKET, JOURNAL_STREAM) */
   env: Record<string, string | undefined>
+  /** stdout is the journal: a line written past the logger (the watchdog's) starts with its <N> priority too */
+  journal: boolean
   /** the service of a running part (`outbox`, `dispatcher`, `checks`) */
   service<S>(name: string): S | undefined
   /** recompute what keepalived's track_file says (and what `check` is told) */

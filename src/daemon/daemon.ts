@@ -48,6 +48,8 @@ export interface DaemonOptions {
   logger: Logger
   /** NOTIFY_SOCKET (systemd readiness) is read from here */
   env?: Record<string, string | undefined>
+  /** stdout is the journal (the logger prefixes priorities; so must anything else that writes there) */
+  journal?: boolean
 }
 
 /** Starts every part, or none: throws PartError naming the part that could not start. */
@@ -80,6 +82,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     metrics,
     state,
     env: opts.env ?? {},
+    journal: opts.journal ?? false,
     service: (name) => group.service(name),
     decide() {
       if (stopped) return

@@ -10,7 +10,7 @@
 // daemon (a worker thread would be, under SIGSTOP). When the daemon exits, the
 // pipe closes and the sidecar exits quietly.
 import { spawn, type ChildProcess } from 'node:child_process'
-import type { Logger } from '../log/index.js'
+import { syslogPriority, type Logger } from '../log/index.js'
 
 const SCRIPT = [
   'while :; do read -r -t "$1" -n 1 _; s=$?; [ $s -eq 0 ] || break; done',
@@ -24,11 +24,22 @@ export interface Watchdog {
   stop(): void
 }
 
-export function startWatchdog(opts: { timeoutMs: number; logger: Logger; bash?: string; pid?: number; fatalLine?: string }): Watchdog {
+export interface WatchdogOptions {
+  timeoutMs: number
+  logger: Logger
+  /** stdout is the journal: the fatal line starts with <2> (crit), as the logger's lines carry theirs */
+  journal?: boolean
+  bash?: string
+  pid?: number
+  fatalLine?: string
+}
+
+export function startWatchdog(opts: WatchdogOptions): Watchdog {
   const pid = opts.pid ?? process.pid
   const line =
-    opts.fatalLine ??
-    JSON.stringify({ level: 'fatal', pid, msg: `watchdog: the event loop stood still for ${opts.timeoutMs} ms; killing the daemon so that systemd restarts it` })
+    (opts.journal ? `<${syslogPriority(60)}>` : '') +
+    (opts.fatalLine ??
+      JSON.stringify({ level: 'fatal', pid, msg: `watchdog: the event loop stood still for ${opts.timeoutMs} ms; killing the daemon so that systemd restarts it` }))
   let child: ChildProcess | undefined = spawn(opts.bash ?? 'bash', ['-c', SCRIPT, 'ha-agent-watchdog', String(opts.timeoutMs / 1000), line, String(pid)], {
     stdio: ['pipe', 'inherit', 'inherit'],
   })

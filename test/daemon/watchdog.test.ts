@@ -5,8 +5,8 @@ import { spawn } from 'node:child_process'
 
 const WATCHDOG = new URL('../../src/daemon/watchdog.ts', import.meta.url).href
 
-function child(body: string) {
-  const script = `import(${JSON.stringify(WATCHDOG)}).then(({ startWatchdog }) => { globalThis.w = startWatchdog({ timeoutMs: 800, logger: { error: console.error } }); console.log('armed'); ${body} })`
+function child(body: string, journal = false) {
+  const script = `import(${JSON.stringify(WATCHDOG)}).then(({ startWatchdog }) => { globalThis.w = startWatchdog({ timeoutMs: 800, journal: ${journal}, logger: { error: console.error } }); console.log('armed'); ${body} })`
   const c = spawn(process.execPath, [...process.execArgv, '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   c.stdout.on('data', (d) => (out += d))
@@ -23,6 +23,12 @@ t.test('an event loop that stands still is killed after the timeout, with a fata
   t.equal(signal, 'SIGKILL')
   t.ok(ms < 10_000, `killed after ${ms} ms`)
   t.match(p.out(), /"level":"fatal".*event loop stood still for 800 ms/)
+})
+
+t.test('under journald the fatal line carries its priority, <2> (crit), as the logger\'s lines do', async (t) => {
+  const p = child(`setTimeout(() => { const end = Date.now() + 30000; while (Date.now() < end); }, 200)`, true)
+  t.equal((await p.exited).signal, 'SIGKILL')
+  t.match(p.out(), /^<2>\{"level":"fatal".*event loop stood still/m)
 })
 
 t.test('a frozen process (SIGSTOP) is killed too: the sidecar is not frozen with it', async (t) => {

@@ -8,7 +8,7 @@ export function watchdogPart(ctx: DaemonContext): Part {
     key: (c) => c.watchdog_ms,
     async start(config) {
       if (config.watchdog_ms === null) return { stop: async () => {} }
-      const w = startWatchdog({ timeoutMs: config.watchdog_ms, logger: ctx.logger })
+      const w = startWatchdog({ timeoutMs: config.watchdog_ms, logger: ctx.logger, journal: ctx.journal })
       return { stop: async () => w.stop() }
     },
   }
