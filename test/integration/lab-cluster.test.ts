@@ -29,7 +29,7 @@ t.test('with notify scripts', async (t) => {
       return sb.length ? sb : undefined
     }, 5_000, 100)
     t.match(seenBy2, [{ instance: 'VI_1', peers: ['haproxy1'] }], 'node 2 shows it too')
-    const metrics = await lab.exec(1, ['sh', '-c', `curl -s -H "Authorization: Bearer $(cat ${lab.dir}/cluster.token)" http://${lab.net}.11:9471/metrics`])
+    const metrics = await lab.exec(1, ['sh', '-c', `curl -s --cacert ${lab.dir}/ca/ca.crt -H "Authorization: Bearer $(cat ${lab.dir}/cluster.token)" https://${lab.net}.11:9471/metrics`])
     t.match(metrics, /ha_agent_split_brain\{vrrp_instance="VI_1"\} 1/)
     await lab.exec(2, ['iptables', '-D', 'INPUT', '-p', '112', '-j', 'DROP'])
     await lab.waitForHolder('1')

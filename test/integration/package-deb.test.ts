@@ -137,6 +137,11 @@ t.test('clean room: install on Debian 13, provision, check, upgrade, purge', asy
   t.notMatch(inRoot('id -nG ha-agent'), /haproxy/, 'ha-agent is not in the haproxy group: HAProxy gives it a socket of its own')
   t.match(inRoot('stat -c "%U:%G %a" /etc/ha-agent/cluster.token'), /root:ha-agent 640/, 'the API token, readable by the service only')
   t.match(inRoot('ha-agent config check'), /node: haproxy1/)
+  // peers over https, verified against the pair's CA that provision made: the token never goes in clear text
+  t.match(inRoot('ha-agent config check'), /https:\/\/192\.168\.1\.11:9471/)
+  t.match(inRoot('openssl verify -CAfile /etc/ha-agent/cluster-ca.crt /etc/ha-agent/api.crt'), /api\.crt: OK/)
+  t.match(inRoot('openssl x509 -in /etc/ha-agent/api.crt -noout -ext subjectAltName'), /IP Address:192\.168\.1\.10/)
+  t.match(inRoot('stat -c "%U:%G %a" /etc/ha-agent/api.key /root/ha-agent-pair-ca/ca.key'), /root:ha-agent 640\nroot:root 600/, 'keys readable by the service only, the CA key by root only')
   t.match(inRoot('cat /etc/keepalived/keepalived.conf'), /priority 250/)
 
   // HAProxy with the shipped config in a network namespace of its own, then `ha-agent check` against it.
