@@ -10,14 +10,20 @@
 #   <prefix>-cl   the client and a webhook receiver          NET.50
 #   VIP NET.100
 #
-# Usage: lab.sh up|down|status|kill-haproxy N|start-haproxy N|kill-keepalived N|
-#               start-keepalived N|stop-agent N|start-agent N|stop-postgres|start-postgres|
-#               cut N|heal N|holder|exec N CMD...|accounting N
+# Usage: lab.sh up [--booted]|down|status|kill-haproxy N|start-haproxy N|kill-keepalived N|
+#               start-keepalived N|stop-agent N|start-agent N|freeze-agent N|stop-postgres|
+#               start-postgres|cut N|heal N|holder|exec N CMD...|accounting N|poweroff N|boot N
+#   --booted: each HAProxy node is a booted Debian 13 (systemd-nspawn -b) with the
+#   built .deb installed by vagrant/provision.sh; every command above then acts
+#   through systemd inside the node (lab/booted.sh). poweroff and boot: booted only.
 # Env: LAB_PREFIX (hal), LAB_DIR (/run/ha-agent-lab-PREFIX), LAB_NET (10.77.0),
 #      LAB_STYLE (agent | guide: the guide's own killall-style check), LAB_NOTIFY
 #      (script | fifo), LAB_SYSTEM_CHECK (1: the agent also checks eth0 and the
 #      VIP), LAB_ACCOUNTING (1: each node's keepalived and agent in a PID
-#      namespace and a cpuacct cgroup of their own, for `accounting N`).
+#      namespace and a cpuacct cgroup of their own, for `accounting N`),
+#      LAB_BOOTED (1: as up --booted), LAB_CACHE (/var/cache/ha-agent-lab: the
+#      booted nodes' image), LAB_VAR (/var/tmp/ha-agent-lab-PREFIX: their roots),
+#      LAB_DEB (the .deb to install; default the newest dist/ha-agent_*_all.deb).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -34,19 +40,28 @@ VIP=$NET.100
 SW=$P-sw
 DB=$P-db
 CL=$P-cl
-PACKAGES=(haproxy keepalived pgbouncer postgresql postgresql-client iproute2 iptables psmisc procps)
+PACKAGES=(haproxy keepalived pgbouncer postgresql postgresql-client iproute2 iptables psmisc procps openssl)
+BOOTED_PACKAGES=(systemd-container debootstrap)
 
 say() { printf '\033[1m==>\033[0m %s\n' "$*"; }
 die() { printf 'lab: %s\n' "$*" >&2; exit 1; }
 ns() { echo "$P-n$1"; }
 ip_of() { echo "$NET.1$1"; }
 now_ms() { date +%s%3N; }
+# shellcheck source=lab/booted.sh
+. "$HERE/booted.sh"
+# A lab brought up booted stays booted for every later command.
+BOOTED=${LAB_BOOTED:-0}
+[ -f "$DIR/booted" ] && BOOTED=1
 
 need_root() { [ "$(id -u)" = 0 ] || die "needs root (network namespaces, keepalived): run sudo bash $0 $*"; }
 
 ensure_packages() {
   local missing=()
   for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ "$BOOTED" = 1 ] && for p in "${BOOTED_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
   command -v node >/dev/null || missing+=(nodejs)
@@ -201,7 +216,7 @@ render() { # render SRC DEST sed-args...
 node_paths() { # the shipped files name /usr/bin/ha-agent, /run/ha-agent and /run/haproxy:
   # both lab nodes share one filesystem, so each gets its own directory instead.
   local n=$1
-  echo -e "s#/usr/bin/ha-agent#$DIR/n$n/ha-agent#g\ns#/run/ha-agent/#$DIR/n$n/run/#g\ns#/run/haproxy/admin.sock#$DIR/n$n/haproxy.sock#g\ns#/run/haproxy/ha-agent.sock#$DIR/n$n/haproxy-agent.sock#g\ns#/etc/ha-agent/cluster.token#$DIR/cluster.token#g"
+  echo -e "s#/usr/bin/ha-agent#$DIR/n$n/ha-agent#g\ns#/run/ha-agent/#$DIR/n$n/run/#g\ns#/run/haproxy/admin.sock#$DIR/n$n/haproxy.sock#g\ns#/run/haproxy/ha-agent.sock#$DIR/n$n/haproxy-agent.sock#g\ns#/etc/ha-agent/cluster.token#$DIR/cluster.token#g\ns#/etc/ha-agent/\\(api.crt\\|api.key\\|cluster-ca.crt\\)#$DIR/n$n/tls/\\1#g"
 }
 
 start_haproxy() {
@@ -219,8 +234,12 @@ start_haproxy() {
 
 start_keepalived() {
   local n=$1
-  rm -f "$DIR/n$n/keepalived.pid" "$DIR/n$n/vrrp.pid"
-  local cmd=(keepalived --dont-fork --log-console --log-detail --vrrp -f "$DIR/n$n/keepalived.conf" -p "$DIR/n$n/keepalived.pid" -r "$DIR/n$n/vrrp.pid")
+  rm -f "$DIR/n$n/keepalived.pid" "$DIR/n$n/vrrp.pid" "$DIR/n$n/checkers.pid" "$DIR/n$n/bfd.pid"
+  # Both nodes share one filesystem: each keepalived gets its own pid files, all four
+  # (keepalived 2.3 locks the BFD one even with --vrrp: a shared /run/bfd.pid stops
+  # the second node's keepalived as "already running").
+  local cmd=(keepalived --dont-fork --log-console --log-detail --vrrp -f "$DIR/n$n/keepalived.conf" -p "$DIR/n$n/keepalived.pid"
+    -r "$DIR/n$n/vrrp.pid" -c "$DIR/n$n/checkers.pid" -b "$DIR/n$n/bfd.pid")
   if [ "$ACCOUNTING" = 1 ]; then
     spawn_in_node "$n" "$DIR/n$n/keepalived.main.pid" "$DIR/n$n/keepalived.log" "${cmd[@]}"
   else
@@ -257,12 +276,16 @@ setup_node() {
     chown root:ha-agent "$DIR/cluster.token"
     chmod 0640 "$DIR/cluster.token"
   fi
+  # The API over HTTPS with the pair's CA, made as vagrant/provision.sh makes it.
+  bash "$ROOT/vagrant/provision.sh" cert "$DIR/ca" "haproxy$n" "$(ip_of "$n")" "$d/tls" >/dev/null
   local paths
   paths=$(node_paths "$n")
   render "$ROOT/haproxy/haproxy.cfg" "$d/haproxy.cfg" -e "s/@PGBOUNCER[123]@/$NET.20/g" -e "$paths"
   render "$ROOT/keepalived/ha-agent.yaml" "$d/config.yaml" -e "s/@NODE@/haproxy$n/" -e "s/@SELF_API@/$(ip_of "$n"):9471/" \
     -e "s/@PEER_API@/$(ip_of "$other"):9471/" -e "s/@PGBOUNCER[123]@/$NET.20/g" -e "s#@WEBHOOK_URL@#http://$NET.50:8080/hook#" -e "$paths"
   printf 'state_dir: %s\nruntime_dir: %s\n' "$d/state" "$d/run" >>"$d/config.yaml"
+  # this node's keepalived writes its VRRP pid here (start_keepalived), not at keepalived's default
+  sed -i "/^  notify_fifo:/a\\  pid_file: $d/vrrp.pid" "$d/config.yaml"
   [ "$SYSTEM_CHECK" = 1 ] && sed -i "/^checks:/a\\  system: { interface: eth0, vips: [\"$VIP/24\"] }" "$d/config.yaml"
   local priority=$((251 - n)) kconf=$ROOT/keepalived/keepalived.conf
   if [ "$NOTIFY" = fifo ]; then
@@ -347,13 +370,17 @@ holder() { # prints 1, 2, both or none
 
 up() {
   need_root up
+  [ "${1:-}" = --booted ] && BOOTED=1
   ip netns list | grep -q "^$SW\b" && die "lab $P is already up (bash $0 down first)"
+  [ "$BOOTED" = 1 ] && { [ "$STYLE" = agent ] && [ "$NOTIFY" = script ] && [ "$ACCOUNTING" = 0 ] && [ "$SYSTEM_CHECK" = 0 ]; } \
+    || [ "$BOOTED" = 0 ] || die "--booted runs the package as provision.sh configures it: no LAB_STYLE, LAB_NOTIFY, LAB_ACCOUNTING or LAB_SYSTEM_CHECK"
   ensure_packages
   ensure_build
-  say "lab $P: $DIR, network $NET.0/24, VIP $VIP, style $STYLE, notify $NOTIFY$( [ "$ACCOUNTING" = 1 ] && echo ', accounting')"
+  say "lab $P: $DIR, network $NET.0/24, VIP $VIP, $( [ "$BOOTED" = 1 ] && echo 'booted nodes' || echo "style $STYLE, notify $NOTIFY")$( [ "$ACCOUNTING" = 1 ] && echo ', accounting')"
   id ha-agent >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin ha-agent
   mkdir -p "$DIR/bin"
   chmod 0755 "$DIR"
+  [ "$BOOTED" = 1 ] && : >"$DIR/booted"
   # A copy of the built program (entry + chunks), readable by the ha-agent user
   # wherever this checkout lives (e.g. under /root).
   cp -r "$ROOT/dist/ha-agent.js" "$ROOT/dist/chunks" "$DIR/bin/"
@@ -382,17 +409,21 @@ up() {
   say "webhook receiver in $CL on $NET.50:8080"
   spawn "$CL" "$DIR/receiver.pid" "$DIR/receiver.log" "$(command -v node)" "$HERE/receiver.mjs" "$NET.50" 8080 "$DIR/webhooks.jsonl"
 
-  for n in 1 2; do
-    say "node $n ($(ns "$n"), $(ip_of "$n")): HAProxy, ha-agent, keepalived"
-    setup_node "$n"
-    [ "$ACCOUNTING" = 1 ] && start_node_init "$n"
-    start_haproxy "$n"
-    if [ "$STYLE" = agent ]; then
-      start_agent "$n"
-      for _ in $(seq 100); do [ -f "$DIR/n$n/run/fault" ] && break; sleep 0.05; done
-    fi
-  done
-  for n in 1 2; do start_keepalived "$n"; done
+  if [ "$BOOTED" = 1 ]; then
+    booted_up
+  else
+    for n in 1 2; do
+      say "node $n ($(ns "$n"), $(ip_of "$n")): HAProxy, ha-agent, keepalived"
+      setup_node "$n"
+      [ "$ACCOUNTING" = 1 ] && start_node_init "$n"
+      start_haproxy "$n"
+      if [ "$STYLE" = agent ]; then
+        start_agent "$n"
+        for _ in $(seq 100); do [ -f "$DIR/n$n/run/fault" ] && break; sleep 0.05; done
+      fi
+    done
+    for n in 1 2; do start_keepalived "$n"; done
+  fi
 
   say "waiting for the election"
   local h=none
@@ -401,8 +432,15 @@ up() {
     [ "$h" = 1 ] || [ "$h" = 2 ] && break
     sleep 0.05
   done
-  [ "$h" = 1 ] || [ "$h" = 2 ] || die "no node took the VIP: $(tail -5 "$DIR/n1/keepalived.log")"
+  [ "$h" = 1 ] || [ "$h" = 2 ] || die "no node took the VIP: $(keepalived_log 1 | tail -5)"
   # A lab with one VRRP node is no pair: each keepalived must have entered a state.
+  if [ "$BOOTED" = 1 ]; then
+    for _ in $(seq 100); do booted_holder_ready && break; sleep 0.05; done
+    booted_holder_ready || die "a node's keepalived entered no VRRP state; their journals end:
+$(for n in 1 2; do echo "--- node $n"; keepalived_log "$n" | tail -10; done)"
+    status
+    return 0
+  fi
   for n in 1 2; do
     for _ in $(seq 100); do grep -q 'Entering [A-Z]* STATE' "$DIR/n$n/keepalived.log" 2>/dev/null && break; sleep 0.05; done
     grep -q 'Entering [A-Z]* STATE' "$DIR/n$n/keepalived.log" 2>/dev/null ||
@@ -412,11 +450,17 @@ $(tail -20 "$DIR/n$n/keepalived.log" 2>/dev/null)"
   status
 }
 
+keepalived_log() { # keepalived's log on node N: its journal on a booted node, else the lab's file
+  if [ "$BOOTED" = 1 ]; then node_run "$1" journalctl -u keepalived -b --no-pager -q 2>/dev/null || true
+  else cat "$DIR/n$1/keepalived.log" 2>/dev/null || true; fi
+}
+
 status() {
   local h
   h=$(holder)
   echo
   echo "VIP $VIP is on: $( [ "$h" = 1 ] || [ "$h" = 2 ] && echo "node $h ($(ns "$h"))" || echo "$h")"
+  if [ "$BOOTED" = 1 ]; then booted_status; return 0; fi
   if [ "$STYLE" = agent ]; then
     for n in 1 2; do
       echo "--- node $n"
@@ -427,7 +471,7 @@ status() {
 
 Look around:
   ip netns exec $(ns 1) $DIR/n1/ha-agent status        # the pair as node 1 sees it
-  ip netns exec $(ns 1) curl -s -H "Authorization: Bearer \$(cat $DIR/cluster.token)" http://$NET.11:9471/metrics | grep ^ha_agent_
+  ip netns exec $(ns 1) curl -s --cacert $DIR/ca/ca.crt -H "Authorization: Bearer \$(cat $DIR/cluster.token)" https://$NET.11:9471/metrics | grep ^ha_agent_
   ip netns exec $(ns 1) curl -s http://127.0.0.1:8404/stats\;csv | cut -d, -f1,2,18 # HAProxy stats page (loopback)
   ip netns exec $CL psql -h $VIP -U monitor -d postgres -c 'select 1'
   tail -f $DIR/n1/agent.log $DIR/n1/keepalived.log $DIR/webhooks.jsonl
@@ -437,6 +481,7 @@ EOF
 
 down() {
   need_root down
+  booted_down
   for n in 1 2; do
     kill_pidfile "$DIR/n$n/keepalived.main.pid"
     kill_pidfile "$DIR/n$n/agent.pid"
@@ -464,10 +509,29 @@ down() {
   echo "lab $P is down"
 }
 
+# The node commands of a booted lab go through systemd inside the node, as an
+# operator's would.
+in_node() { node_run "$@" >/dev/null; }
+if [ "$BOOTED" = 1 ]; then
+  case ${1:-} in
+    kill-haproxy) in_node "$2" systemctl kill --signal=KILL haproxy.service; exit ;;
+    start-haproxy) in_node "$2" systemctl start haproxy.service; exit ;;
+    kill-keepalived) in_node "$2" systemctl kill --signal=KILL keepalived.service; exit ;;
+    start-keepalived) in_node "$2" systemctl start keepalived.service; exit ;;
+    stop-agent) in_node "$2" systemctl stop ha-agent.service; exit ;;
+    start-agent) in_node "$2" systemctl start ha-agent.service; exit ;;
+    # the daemon alone (its watchdog sidecar runs on), as a stuck event loop would be
+    freeze-agent) in_node "$2" systemctl kill --kill-whom=main --signal=STOP ha-agent.service; exit ;;
+    exec) n=$2; shift 2; node_run "$n" "$@"; exit ;;
+    poweroff) poweroff_node "$2"; exit ;;
+    boot) boot_node "$2"; exit ;;
+  esac
+fi
+
 cmd=${1:-}
 shift || true
 case $cmd in
-  up) up ;;
+  up) up "$@" ;;
   down) down ;;
   status) status ;;
   holder) holder ;;
@@ -476,6 +540,8 @@ case $cmd in
   kill-keepalived) kill_keepalived "$1" ;;
   start-keepalived) start_keepalived "$1" ;;
   stop-agent) stop_pidfile "$DIR/n$1/agent.pid" ;;
+  freeze-agent) kill_pidfile "$DIR/n$1/agent.pid" STOP ;;
+  poweroff | boot) die "$cmd: only a booted lab (up --booted) has nodes to power" ;;
   start-agent) start_agent "$1" ;;
   stop-postgres) kill_pidfile "$DIR/db/postgres.pid" INT ;;
   start-postgres) start_postgres; wait_postgres ;;

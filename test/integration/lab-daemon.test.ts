@@ -4,7 +4,7 @@
 import t from 'tap'
 import { cpSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { startLab, type Lab } from '../fixtures/lab.js'
+import { startLab } from '../fixtures/lab.js'
 import { waitFor } from '../fixtures/procs.js'
 
 const lab = await startLab(t)
@@ -12,23 +12,6 @@ await lab.waitForHolder('1', 30_000)
 const probe = lab.startProbe(50)
 t.teardown(() => probe.stop())
 await waitFor('client through the VIP', () => probe.rows().some((r) => r.ok) || undefined)
-
-/** Samples who holds the VIP every 100 ms while `during` runs, and for holdMs after. */
-async function holdersDuring(lab: Lab, during: () => Promise<unknown>, holdMs: number): Promise<Set<string>> {
-  const seen = new Set<string>()
-  let sampling = true
-  const sampler = (async () => {
-    while (sampling) {
-      seen.add(await lab.holder())
-      await new Promise((r) => setTimeout(r, 100))
-    }
-  })()
-  await during()
-  await new Promise((r) => setTimeout(r, holdMs))
-  sampling = false
-  await sampler
-  return seen
-}
 
 const agentPid = () => Number(readFileSync(`${lab.dir}/n1/agent.pid`, 'utf8'))
 const ready = async () => {
@@ -41,7 +24,7 @@ const failedSince = (at: number) => probe.rows().filter((r) => r.t >= at && !r.o
 
 t.test('systemctl restart of the master\'s daemon: the VIP stays, no query fails', async (t) => {
   const at = Date.now()
-  const holders = await holdersDuring(lab, async () => {
+  const holders = await lab.holdersDuring(async () => {
     await lab.sh('stop-agent', '1')
     await new Promise((r) => setTimeout(r, 500))
     await lab.sh('start-agent', '1')
@@ -55,7 +38,7 @@ t.test('systemctl restart of the master\'s daemon: the VIP stays, no query fails
 t.test('a package upgrade (new program files, then a restart): the VIP stays, no query fails', async (t) => {
   const at = Date.now()
   const dist = fileURLToPath(new URL('../../dist/', import.meta.url))
-  const holders = await holdersDuring(lab, async () => {
+  const holders = await lab.holdersDuring(async () => {
     // dpkg replaces files by rename while the old program runs, then postinst restarts it.
     rmSync(`${lab.dir}/bin.new`, { recursive: true, force: true })
     cpSync(dist, `${lab.dir}/bin.new`, { recursive: true })
@@ -72,7 +55,7 @@ t.test('a package upgrade (new program files, then a restart): the VIP stays, no
 
 t.test('SIGKILL of the master\'s daemon: the VIP stays while check answers alone; restarted, the daemon takes over', async (t) => {
   const at = Date.now()
-  const holders = await holdersDuring(lab, async () => {
+  const holders = await lab.holdersDuring(async () => {
     process.kill(agentPid(), 'SIGKILL')
     // keepalived's vrrp_script keeps running `ha-agent check` (interval 1, fall 2): give it several rounds.
     await new Promise((r) => setTimeout(r, 5000))
