@@ -28,7 +28,7 @@ install -m 0755 src/launcher/ha-agent.sh "$stage/usr/bin/ha-agent"
 install -m 0644 "${CONFIG_YAML:-deb/config.yaml}" "$stage/etc/ha-agent/config.yaml"
 install -m 0644 systemd/ha-agent.service "$stage/usr/lib/systemd/system/ha-agent.service"
 install -m 0644 keepalived/keepalived.conf keepalived/keepalived-fifo.conf keepalived/ha-agent.yaml haproxy/haproxy.cfg \
-  "$stage/usr/share/doc/ha-agent/examples/"
+  vagrant/provision.sh "$stage/usr/share/doc/ha-agent/examples/"
 
 # Prometheus alert rules (with their promtool unit tests) and the Grafana dashboard.
 install -d "$stage/usr/share/ha-agent"

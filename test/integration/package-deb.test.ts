@@ -27,7 +27,7 @@ t.test('lintian: no errors, no warnings', async (t) => {
 t.test('contents, modes and metadata', async (t) => {
   const listing = sh('dpkg-deb', ['-c', deb])
   for (const path of ['./usr/bin/ha-agent', './usr/lib/ha-agent/ha-agent.js', './etc/ha-agent/config.yaml', './usr/lib/systemd/system/ha-agent.service',
-    './usr/share/doc/ha-agent/examples/keepalived.conf', './usr/share/doc/ha-agent/examples/haproxy.cfg', './usr/share/doc/ha-agent/copyright', './usr/share/man/man1/ha-agent.1.gz']) {
+    './usr/share/doc/ha-agent/examples/keepalived.conf', './usr/share/doc/ha-agent/examples/haproxy.cfg', './usr/share/doc/ha-agent/examples/provision.sh', './usr/share/doc/ha-agent/copyright', './usr/share/man/man1/ha-agent.1.gz']) {
     t.match(listing, new RegExp(` ${path.replace(/\./g, '\\.')}$`, 'm'), path)
   }
   t.match(listing, /^-rwxr-xr-x root\/root .* \.\/usr\/bin\/ha-agent$/m)
