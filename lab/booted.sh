@@ -92,7 +92,11 @@ node_run() { # node_run N CMD...: CMD inside node N, as root, in a clean environ
   shift
   pid1=$(node_pid1 "$n")
   [ -n "$pid1" ] || die "node $n is not running"
-  nsenter -t "$pid1" -m -u -i -n -p -- "${CLEAN_ENV[@]}" "$@"
+  # -r -w: the root and cwd of the node's PID 1. Entering the mount namespace alone
+  # lands at that namespace's first root, which is the node's only where nspawn
+  # could pivot_root: started from a chroot it cannot, and systemctl then sees a
+  # chroot and answers "offline" (measured in a fresh Debian 13 root).
+  nsenter -t "$pid1" -m -u -i -n -p -r -w -- "${CLEAN_ENV[@]}" "$@"
 }
 
 cgroup2_run() { # cgroup2_run CMD: CMD in a private mount namespace that has cgroup v2 at /sys/fs/cgroup
