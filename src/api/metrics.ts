@@ -6,7 +6,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import { VRRP_STATES } from '../events/index.js'
 import type { StatusSnapshot } from './status.js'
-import { urlLabel } from '../config/redact.js'
+import { urlLabel } from '../redact/index.js'
 
 export const DELIVERY_RESULTS = ['delivered', 'retry', 'dead'] as const
 
@@ -21,7 +21,7 @@ export interface AgentMetrics {
 }
 
 // A URL as a label value is `scheme://host:port`, nothing else (one helper for
-// every surface that shows a URL: config/redact.ts).
+// every surface that shows a URL: src/redact/).
 export { urlLabel }
 
 // prom-client's three gauges named *_total break the naming rules (`promtool check

@@ -16,7 +16,8 @@ export {
   isLoopbackHost,
   type LoadOptions,
 } from './load.js'
-export { redactedConfig, redactUrl, urlLabel, maskPostgresUrl } from './redact.js'
+export { redactedConfig } from './redact.js'
+export { redactUrl, urlLabel, maskPostgresUrl } from '../redact/index.js'
 export { parseDuration, parseBytes } from './units.js'
 export { readConfigDocument } from './load.js'
 export { secretProblem, secretKey, SECRET_PREFIX, MAKE_SECRET } from './webhook-secret.js'
