@@ -9,7 +9,7 @@
 // where no event will come: a check that recovered while the daemon was down,
 // dead letters (they have no events), a firing event that was dead-lettered.
 
-import { RESERVED_LABELS } from '../config/schema.js'
+import { RESERVED_LABELS } from '../config/index.js'
 
 export type Labels = Readonly<Record<string, string>>
 
