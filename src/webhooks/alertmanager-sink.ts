@@ -21,10 +21,9 @@ import { DEFAULT_RESEND_INTERVAL_MS, type WebhookConfig } from '../config/index.
 import { describeSystemError } from '../errors/index.js'
 import { writeFileAtomic } from '../fs/atomic.js'
 import type { Logger } from '../log/index.js'
-import {
-  alertKey, applyChanges, changesForEvent, postableAlerts, reconcile, vrrpEventTime,
-  type AlertConditions, type Book, type BookAlert, type Change, type PostableAlert,
-} from './alertmanager-alerts.js'
+import { alertKey, type AlertConditions, type Book, type BookAlert, type Change, type PostableAlert } from './alertmanager-alerts.js'
+import { applyChanges, changesForEvent, postableAlerts, vrrpEventTime } from './alertmanager-changes.js'
+import { reconcile } from './alertmanager-reconcile.js'
 import { postAttempt } from './http-sink.js'
 import type { Attempt, Sink } from './sink.js'
 
