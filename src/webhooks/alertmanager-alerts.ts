@@ -4,8 +4,8 @@
 // names, labels and texts (one builder each, so events and conditions make
 // identical labels) and their identity. What changes the book of firing alerts
 // lives beside it, pure as this: events (alertmanager-changes.ts) and what holds
-// now (alertmanager-reconcile.ts). The sink (alertmanager-sink.ts) sends and
-// keeps the book.
+// now (alertmanager-reconcile.ts). The sink (alertmanager-sink.ts) sends, and
+// keeps the book in its file (alertmanager-book-file.ts) across restarts.
 //
 // Two sources change the book. Events, in order through the durable lane, carry
 // history (a FAULT that lasted two seconds still fires and resolves). What holds
