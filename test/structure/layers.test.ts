@@ -47,20 +47,20 @@ const SIDEWAYS: Record<string, readonly string[]> = {
  * run as fresh processes; the esbuild metafile test guards what `check` loads).
  */
 const LIGHT: Record<string, string> = {
-  'api/status.ts': "the /status schema without fastify and prom-client: `ha-agent status`, the control protocol's types",
-  'checks/format.ts': "printing a verdict: `check` answered by the daemon loads no probe, nor does the launcher's verdict file",
-  'checks/track-fallback.ts': '`check` keeping the track_file without a daemon, loaded only then',
-  'checks/types.ts': "the verdict's shape, without the probes: `check`, the launcher's verdict file, the control protocol",
+  'api/status.ts': "the /status schema without app.ts (fastify) and metrics.ts (prom-client): `ha-agent status`, the control protocol's types",
+  'checks/format.ts': "printing a verdict without the probes: `check` when the daemon answers, the launcher's verdict file",
+  'checks/track-fallback.ts': '`check` keeping the track_file without a daemon: not in checks/index.ts, loaded only then',
+  'checks/types.ts': "the verdict's shape without the probes: `check` when the daemon answers, the verdict file, the control protocol",
   'config/load.ts': 'loaded by the entry point only when a command asks for its config (yaml and zod on demand)',
   'config/peek.ts': 'the line-scan peeks: `check`, `notify` and the entry point read the config without YAML or zod',
-  'config/recording.ts': "`notify`'s lenient config: what recording a transition needs, no secrets",
-  'control/client.ts': 'the client side of the control socket, without the server',
-  'keepalived/fork-order.ts': '`notify`: without the FIFO reader and its logger (pino)',
-  'keepalived/notify-args.ts': '`notify` and the control protocol: the arguments keepalived passes, without the FIFO reader and its logger',
-  'keepalived/record.ts': '`notify`: recording a transition, without the FIFO reader and its logger',
-  'keepalived/track-file.ts': '`check` writes the track_file without a daemon: without the FIFO reader, state store and outbox',
-  'outbox/ids.ts': "event ids alone: `notify` and keepalived's fork order, without the queues",
-  'outbox/outbox.ts': '`notify`: appending an event, without the queues, dead letters and maintenance',
+  'config/recording.ts': "`notify`'s lenient config (no secrets): not in config/index.ts, loaded only by `notify` without a daemon",
+  'control/client.ts': 'the client side of the control socket, without the server and its request schemas (zod)',
+  'keepalived/fork-order.ts': '`notify` while the daemon answers: without record.ts (the outbox, yaml and zod)',
+  'keepalived/notify-args.ts': '`notify` while the daemon answers, and the control protocol: without record.ts (the outbox, yaml and zod)',
+  'keepalived/record.ts': '`notify` recording by itself: loaded only when the daemon does not answer',
+  'keepalived/track-file.ts': '`check` writing the track_file without a daemon: without record.ts, the FIFO and the state store',
+  'outbox/ids.ts': '`notify` while the daemon answers, and keepalived\'s fork order on its path: event ids without the queues',
+  'outbox/outbox.ts': '`notify` spooling on a full disk: loaded only then',
 }
 
 interface Import {
