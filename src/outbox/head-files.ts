@@ -18,13 +18,18 @@ export interface RetryState {
   lastError?: string
 }
 
-/** The head's retry state, if it has failed before. */
-export function readRetryState(queueDir: string): RetryState | undefined {
+/** A file's JSON, or undefined when there is none or it is not JSON (a torn or foreign file counts as none). */
+function readJson(path: string): unknown {
   try {
-    return JSON.parse(readFileSync(join(queueDir, RETRY_FILE), 'utf8')) as RetryState
+    return JSON.parse(readFileSync(path, 'utf8'))
   } catch {
     return undefined
   }
+}
+
+/** The head's retry state, if it has failed before. */
+export function readRetryState(queueDir: string): RetryState | undefined {
+  return readJson(join(queueDir, RETRY_FILE)) as RetryState | undefined
 }
 
 /** Best effort: without it a restart only restarts the backoff. */
@@ -54,12 +59,8 @@ export function writeReplayNote(queueDir: string, id: string, now: number): void
 
 /** When event `id` was replayed (ms epoch), or undefined when it was not. */
 export function readReplayNote(queueDir: string, id: string): number | undefined {
-  try {
-    const at = Date.parse((JSON.parse(readFileSync(replayNotePath(queueDir, id), 'utf8')) as { replayed_at?: string }).replayed_at ?? '')
-    return Number.isFinite(at) ? at : undefined
-  } catch {
-    return undefined
-  }
+  const at = Date.parse((readJson(replayNotePath(queueDir, id)) as { replayed_at?: string } | null | undefined)?.replayed_at ?? '')
+  return Number.isFinite(at) ? at : undefined
 }
 
 export function removeReplayNote(queueDir: string, id: string): void {
