@@ -4,7 +4,7 @@ import { AgentError, ConfigError, EXIT, UsageError } from './errors/index.js'
 import type { Command, CommandContext } from './cli/context.js'
 import { resolveConfigPath } from './config/peek.js'
 
-import { VERSION } from './cli/version.js'
+import { VERSION } from './version/index.js'
 
 export { VERSION }
 

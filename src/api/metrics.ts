@@ -6,7 +6,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import { VRRP_STATES } from '../events/index.js'
 import type { StatusSnapshot } from './status.js'
-import { urlLabel } from '../config/redact.js'
+import { urlLabel } from '../redact/index.js'
 
 export const DELIVERY_RESULTS = ['delivered', 'retry', 'dead'] as const
 
@@ -21,7 +21,7 @@ export interface AgentMetrics {
 }
 
 // A URL as a label value is `scheme://host:port`, nothing else (one helper for
-// every surface that shows a URL: config/redact.ts).
+// every surface that shows a URL: src/redact/).
 export { urlLabel }
 
 // prom-client's three gauges named *_total break the naming rules (`promtool check
@@ -48,17 +48,31 @@ export function createMetrics(snapshot: () => StatusSnapshot): AgentMetrics {
     }
     return cached
   }
+  /** A metric in the private registry whose `collect` gets this scrape's snapshot. */
+  const scraped = <M, L extends string>(name: string, help: string, labelNames: readonly L[], collect: (m: M, s: StatusSnapshot) => void) => ({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect(this: M) {
+      collect(this, snap())
+    },
+  })
+  /** A gauge set afresh from each scrape's snapshot. */
   const gauge = <L extends string = never>(name: string, help: string, labelNames: readonly L[], collect: (g: Gauge<L>, s: StatusSnapshot) => void) =>
-    new Gauge<L>({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      collect() {
-        this.reset()
-        collect(this, snap())
-      },
-    })
+    new Gauge<L>(
+      scraped<Gauge<L>, L>(name, help, labelNames, (g, s) => {
+        g.reset()
+        collect(g, s)
+      }),
+    )
+  /** A counter the daemon increments; every label set `known` names is shown from 0 (a first step increase() can see). */
+  const counterFromZero = <L extends string>(name: string, help: string, labelNames: readonly L[], known: (s: StatusSnapshot) => Array<Record<L, string>>) =>
+    new Counter<L>(
+      scraped<Counter<L>, L>(name, help, labelNames, (c, s) => {
+        for (const labels of known(s)) c.inc(labels, 0)
+      }),
+    )
 
   gauge('ha_agent_build_info', 'Always 1; the version label is the running ha-agent version.', ['version'], (g, s) => g.set({ version: s.version }, 1))
   gauge('ha_agent_healthy', '1 when this node is healthy (what GET /health answers 200 for), 0 when not.', [], (g, s) => g.set(s.healthy ? 1 : 0))
@@ -77,16 +91,10 @@ export function createMetrics(snapshot: () => StatusSnapshot): AgentMetrics {
   gauge('ha_agent_vrrp_priority', 'VRRP priority keepalived reported for the instance with its last transition on this node.', ['vrrp_instance'], (g, s) => {
     for (const i of s.instances) if (i.priority !== null) g.set({ vrrp_instance: i.name }, i.priority)
   })
-  const transitions = new Counter({
-    name: 'ha_agent_transitions_total',
-    help: 'VRRP state changes seen on this node, by instance and the state entered.',
-    labelNames: ['vrrp_instance', 'state'] as const,
-    registers: [registry],
-    collect() {
-      // Every known instance shows all its states from 0, so increase() sees the first one.
-      for (const i of snap().instances) for (const state of VRRP_STATES) this.inc({ vrrp_instance: i.name, state }, 0)
-    },
-  })
+  // Every known instance shows all its states from 0, so increase() sees the first one.
+  const transitions = counterFromZero('ha_agent_transitions_total', 'VRRP state changes seen on this node, by instance and the state entered.', ['vrrp_instance', 'state'], (s) =>
+    s.instances.flatMap((i) => VRRP_STATES.map((state) => ({ vrrp_instance: i.name, state }))),
+  )
   gauge('ha_agent_keepalived_up', '1 while keepalived runs on this node (its pid file names a live process), 0 when it does not; absent when not watched.', [], (g, s) => {
     // reset() leaves a label-less gauge at 0: "not known" must be no sample, not "down".
     if (s.keepalived.up === null) g.remove()
@@ -94,15 +102,9 @@ export function createMetrics(snapshot: () => StatusSnapshot): AgentMetrics {
   })
   gauge('ha_agent_track_file_fault', '1 while the keepalived track_file says this node has a local fault (keepalived moves the VIP away), 0 otherwise.', [], (g, s) => g.set(s.track_file?.fault ? 1 : 0))
 
-  const deliveries = new Counter({
-    name: 'ha_agent_webhook_deliveries_total',
-    help: 'Webhook delivery attempts by outcome: delivered, retry (will be tried again) or dead (moved to dead letters).',
-    labelNames: ['webhook', 'result'] as const,
-    registers: [registry],
-    collect() {
-      for (const w of snap().webhooks) for (const result of DELIVERY_RESULTS) this.inc({ webhook: w.name, result }, 0)
-    },
-  })
+  const deliveries = counterFromZero('ha_agent_webhook_deliveries_total', 'Webhook delivery attempts by outcome: delivered, retry (will be tried again) or dead (moved to dead letters).', ['webhook', 'result'], (s) =>
+    s.webhooks.flatMap((w) => DELIVERY_RESULTS.map((result) => ({ webhook: w.name, result }))),
+  )
   gauge('ha_agent_outbox_pending', 'Events waiting for delivery, summed over all webhooks.', [], (g, s) => g.set(s.outbox.pending))
   gauge('ha_agent_outbox_dead', 'Dead letters (events given up on) kept under state_dir, summed over all webhooks; see `ha-agent webhook dead`.', [], (g, s) => g.set(s.outbox.dead))
   gauge('ha_agent_webhook_pending', 'Events waiting for delivery to the webhook.', ['webhook'], (g, s) => {

@@ -5,8 +5,10 @@
 // node without word from its peer: HAProxy gone is a fault, any other failure is
 // only a weight (see src/daemon/fault.ts). When the daemon comes back it
 // rewrites the file from its own view.
-import type { Output } from '../cli/context.js'
-import { readTrackFile, trackValue, writeTrackFile } from '../daemon/track-file.js'
+
+// The track_file module itself, not keepalived/index.ts: this is the check path,
+// which must not load the notify FIFO, the state store or the outbox.
+import { readTrackFile, trackValue, writeTrackFile } from '../keepalived/track-file.js'
 import type { Verdict } from './types.js'
 
 /** HAProxy gone: its runtime API did not answer at all (a backend down is an answer). */
@@ -16,7 +18,7 @@ export function haproxyGone(verdict: Verdict): boolean | undefined {
   return h.status === 'fail' && h.data?.pid === undefined
 }
 
-export function keepTrackFileWithoutDaemon(path: string, verdict: Verdict, stderr: Output): void {
+export function keepTrackFileWithoutDaemon(path: string, verdict: Verdict, stderr: { write(chunk: string): unknown }): void {
   const gone = haproxyGone(verdict)
   if (gone === undefined) return
   const want = trackValue(gone)

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { Logger } from '../log/index.js'
 import type { Agent } from 'node:http'
-import { redactUrl } from '../config/redact.js'
+import { redactUrl } from '../redact/index.js'
 import { z } from 'zod'
 import { hasCode } from '../errors/index.js'
 import { httpCall } from '../http/index.js'

@@ -1,58 +1,13 @@
+// The outside contract's section 2: the whole document. Every object is strict:
+// an unknown key is an error that names its path, because a typo must not
+// silently disable a check. Limits are checked here, once, so that `config
+// check` rejects whatever `run` would fail on: a port outside 1-65535, a timer
+// Node cannot hold (the value shapes: schema-values.ts; a webhook entry:
+// webhook-schema.ts).
 import { z } from 'zod'
-import { EVENT_TYPES } from '../events/index.js'
-import { parseBytes, parseDuration } from './units.js'
 import { DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_RUNTIME_DIR, DEFAULT_STATE_DIR } from './peek.js'
-
-// The outside contract's section 2. Every object is strict: an unknown key is
-// an error that names its path, because a typo must not silently disable a check.
-// Limits are checked here, once, so that `config check` rejects whatever `run`
-// would fail on: a port outside 1-65535, a timer Node cannot hold.
-
-/** The longest delay a Node.js timer holds (2^31-1 ms, ~24.8 days); longer ones fire at once. */
-export const MAX_TIMER_MS = 2 ** 31 - 1
-
-const hostPort = z
-  .string()
-  .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT, e.g. 127.0.0.1:9471')
-  .refine((s) => {
-    const port = Number(s.slice(s.lastIndexOf(':') + 1))
-    return port >= 1 && port <= 65535
-  }, 'port must be 1-65535')
-
-/** "500ms", "30s", "24h", "7d" or a number of ms: positive, finite, at most `max`. */
-const duration = (max: number, maxText: string) =>
-  z.union([z.string(), z.number()]).transform((v, ctx) => {
-    const ms = parseDuration(v)
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `invalid duration ${JSON.stringify(v)} (use e.g. 500ms, 30s, 5m, 24h, 7d)` })
-      return z.NEVER
-    }
-    if (ms <= 0) {
-      ctx.addIssue({ code: 'custom', message: `must be longer than 0 (got ${JSON.stringify(v)})` })
-      return z.NEVER
-    }
-    if (ms > max) {
-      ctx.addIssue({ code: 'custom', message: `must be at most ${maxText} (got ${JSON.stringify(v)})` })
-      return z.NEVER
-    }
-    return ms
-  })
-
-/** A timer's milliseconds: a positive integer a Node.js timer can hold. */
-const timerMs = z
-  .number()
-  .int()
-  .positive()
-  .max(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} ms (about 24.8 days: the longest delay a timer holds)`)
-
-const bytes = z.union([z.string(), z.number()]).transform((v, ctx) => {
-  const n = parseBytes(v)
-  if (n === undefined || n <= 0) {
-    ctx.addIssue({ code: 'custom', message: `invalid size ${JSON.stringify(v)} (use e.g. 268435456, 256MiB, 1GiB)` })
-    return z.NEVER
-  }
-  return n
-})
+import { bytes, DAY, duration, hostPort, timerMs } from './schema-values.js'
+import { webhookSchema } from './webhook-schema.js'
 
 const haproxyCheck = z.strictObject({
   /** ha-agent's own stats socket at `level user` (haproxy/haproxy.cfg), not the operator's admin socket */
@@ -96,75 +51,6 @@ const systemCheck = z.strictObject({
   /** VIPs to look for on this host (reported, never a failure by themselves) */
   vips: z.array(z.string().min(1)).default([]),
 })
-
-const DAY = 86_400_000
-
-/** A local command as argv (no shell): argv[0] an absolute path. */
-const command = z
-  .array(z.string().refine((s) => !s.includes('\0'), 'must not contain a NUL byte'))
-  .min(1, 'needs at least the program, e.g. ["/usr/local/bin/on-failover"]')
-  .refine((argv) => argv.length === 0 || argv[0]!.startsWith('/'), {
-    message: 'argv[0] must be an absolute path (no shell and no PATH lookup), e.g. ["/usr/local/bin/on-failover", "--quiet"]',
-  })
-
-/** format alertmanager: how often firing alerts are sent again (resend_interval's default) */
-export const DEFAULT_RESEND_INTERVAL_MS = 60_000
-
-/** The labels format alertmanager sets itself (webhooks/alertmanager-alerts.ts); a webhook's `labels` cannot replace them. */
-export const RESERVED_LABELS = ['alertname', 'node', 'vrrp_instance', 'severity', 'check', 'webhook', 'test_id'] as const
-
-/** Label names as Prometheus and Alertmanager take them; `__` is theirs. */
-const labelName = /^[a-zA-Z_][a-zA-Z0-9_]*$/
-
-const webhook = z
-  .strictObject({
-    name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, _ . -').max(100, 'at most 100 characters'),
-    /** every format but exec */
-    url: z.url({ protocol: /^https?$/ }).optional(),
-    format: z.enum(['standard', 'slack', 'pagerduty', 'alertmanager', 'exec']).default('standard'),
-    /** whsec_<base64> secret(s); several sign each request once per secret (key rotation) */
-    secret_file: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
-    /** format exec: the command run for each event (argv, no shell) */
-    command: command.optional(),
-    timeout_ms: timerMs.default(5000),
-    /** retried until then, then dead-lettered */
-    max_age: duration(365 * DAY, '365d').default(DAY),
-    /** event types to send; all when omitted (a misspelt type would silently send nothing: refused) */
-    events: z.array(z.enum(EVENT_TYPES, { error: (i) => `unknown event type ${JSON.stringify(i.input)}: one of ${EVENT_TYPES.join(', ')}` })).optional(),
-    /** PagerDuty Events v2 routing key file (format pagerduty) */
-    routing_key_file: z.string().min(1).optional(),
-    /** format alertmanager: firing alerts are sent again this often (default 1m), each ending 4 intervals later unless sent again */
-    resend_interval: duration(3_600_000, '1h')
-      .refine((ms) => ms >= 1000, 'must be at least 1s (Alertmanager is sent every firing alert this often)')
-      .optional(),
-    /** format alertmanager: labels added to every alert (e.g. the pair's name, a team), for routing */
-    labels: z.record(z.string(), z.string().min(1, 'must not be empty (Alertmanager drops empty labels)')).optional(),
-  })
-  .superRefine((w, ctx) => {
-    const issue = (key: string | Array<string>, message: string) => ctx.addIssue({ code: 'custom', path: Array.isArray(key) ? key : [key], message })
-    if (w.format === 'exec') {
-      if (!w.command) issue('command', 'required for format exec: the program and its arguments, e.g. ["/usr/local/bin/on-failover", "--quiet"]')
-      if (w.url !== undefined) issue('url', 'not used by format exec (it runs `command`)')
-      if (w.secret_file !== undefined) issue('secret_file', 'not used by format exec (nothing is signed)')
-      if (w.routing_key_file !== undefined) issue('routing_key_file', 'only for format pagerduty')
-    } else {
-      if (w.url === undefined) issue('url', `required for format ${w.format}`)
-      if (w.command !== undefined) issue('command', 'only for format exec')
-    }
-    if (w.format !== 'alertmanager') {
-      for (const key of ['resend_interval', 'labels'] as const) {
-        if (w[key] !== undefined) issue(key, `only for format alertmanager (this webhook is format ${w.format})`)
-      }
-    } else {
-      if (w.secret_file !== undefined) issue('secret_file', 'not used by format alertmanager (Alertmanager checks no signature; put basic auth in the url)')
-      if (w.routing_key_file !== undefined) issue('routing_key_file', 'only for format pagerduty')
-    }
-    for (const name of Object.keys(w.labels ?? {})) {
-      if (!labelName.test(name)) issue(['labels', name], 'a label name is letters, digits and _, not starting with a digit')
-      else if (name.startsWith('__')) issue(['labels', name], 'names starting with __ are reserved by Prometheus and Alertmanager')
-      else if ((RESERVED_LABELS as readonly string[]).includes(name)) issue(['labels', name], `ha-agent sets this label itself (${RESERVED_LABELS.join(', ')})`)
-    }
-  })
 
 export const configSchema = z.strictObject({
   node: z.string().min(1).optional(),
@@ -222,7 +108,7 @@ export const configSchema = z.strictObject({
       dead_letter_max_age: duration(3650 * DAY, '3650d').default(7 * DAY),
     })
     .prefault({}),
-  webhooks: z.array(webhook).default([]),
+  webhooks: z.array(webhookSchema).default([]),
   peers: z.array(z.url({ protocol: /^https?$/ })).default([]),
   cluster: z
     .strictObject({

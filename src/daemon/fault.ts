@@ -17,7 +17,7 @@
 // peer we do not know it can do better (it may be dead): we never FAULT on deep
 // checks then, and only the vrrp_script weight lowers our priority.
 import type { CheckName, Verdict } from '../checks/index.js'
-import type { PeerView } from '../cluster/peers.js'
+import type { PeerView } from '../cluster/index.js'
 
 export interface FaultDecision {
   fault: boolean

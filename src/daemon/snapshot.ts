@@ -2,7 +2,7 @@
 import type { StatusSnapshot } from '../api/index.js'
 import type { CheckResult } from '../checks/index.js'
 import type { AgentConfig } from '../config/index.js'
-import { VERSION } from '../cli/version.js'
+import { VERSION } from '../version/index.js'
 import { readInstances } from '../keepalived/index.js'
 import type { Dispatcher } from '../webhooks/index.js'
 import type { DaemonState } from './state.js'

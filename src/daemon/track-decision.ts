@@ -11,11 +11,11 @@
 // - the file is rewritten when it differs from the decision, also when someone
 //   else wrote it (`ha-agent check` keeps it truthful while the daemon is down).
 import type { AgentConfig } from '../config/index.js'
+import { readTrackFile, trackValue, writeTrackFile } from '../keepalived/index.js'
 import type { Logger } from '../log/index.js'
 import { decideFault, type FaultDecision } from './fault.js'
 import { FlapDamper } from './flap.js'
 import type { DaemonState } from './state.js'
-import { readTrackFile, trackValue, writeTrackFile } from './track-file.js'
 
 export interface TrackDeciderOptions {
   logger: Logger

@@ -3,4 +3,5 @@ export { recordTransition, readInstances, readInstance, writeInstance, isStale, 
 export { openNotifyFifo, type NotifyFifo } from './fifo.js'
 export { forkOrderMicros, sharedBootMicros, checkForkOrder } from './fork-order.js'
 export { recordVrrpTransition, applyTransitionState, type RecordedTransition } from './record.js'
+export { readTrackFile, trackValue, writeTrackFile } from './track-file.js'
 export { NotifyOrder, notifyHoldMs, isHaAgentNotify, isNotifyProcess } from './inflight.js'

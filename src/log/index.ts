@@ -1,6 +1,6 @@
 import { fstatSync } from 'node:fs'
 import { pino, type Logger, type LevelWithSilent } from 'pino'
-import { redactUrl } from '../config/redact.js'
+import { redactUrl } from '../redact/index.js'
 
 export type { Logger }
 

@@ -6,9 +6,10 @@
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { describeSystemError, StorageError } from '../errors/index.js'
-import { createFile, fsyncDir, writeFileAtomic } from '../fs/atomic.js'
+import { createFile, fsyncDir } from '../fs/atomic.js'
 import { eventIdTime } from './ids.js'
-import { deadDir, deadRoot, queueDir, queueRoot, REPLAYED_SUFFIX, webhookOfDir } from './layout.js'
+import { replayNotePath, writeReplayNote } from './head-files.js'
+import { deadDir, deadRoot, queueDir, queueRoot, webhookOfDir } from './layout.js'
 import type { DeadLetterMeta } from './queue.js'
 
 export interface DeadLetter {
@@ -143,10 +144,10 @@ export function replayDeadLetters(stateDir: string, webhook: string, ids?: reado
   for (const id of wanted) {
     const src = join(from, `${id}.json`)
     if (!existsSync(src)) continue
-    const note = join(to, id + REPLAYED_SUFFIX)
+    const note = replayNotePath(to, id)
     try {
       // The note first: the deliverer never sees the event without it.
-      writeFileAtomic(note, JSON.stringify({ replayed_at: new Date(now).toISOString() }), { fsync: true, mode: 0o644 })
+      writeReplayNote(to, id, now)
       giveToQueueOwner(note, to)
       const text = readFileSync(src, 'utf8')
       let legacyEvent: unknown

@@ -1,5 +1,6 @@
 export { openOutbox, spoolEvent, toEvent, wants, outboxFullReason, type Outbox, type OutboxTarget, type NewEvent } from './outbox.js'
-export { WebhookQueue, type Head, type RetryState, type DeadLetterMeta } from './queue.js'
+export { WebhookQueue, type Head, type DeadLetterMeta } from './queue.js'
+export type { RetryState } from './head-files.js'
 export { listDeadLetters, replayDeadLetters, deadLetterWebhooks, type DeadLetter } from './dead.js'
 export { pruneOutbox, measureOutbox, updateFullMarker, drainSpool, spooledCount, type OutboxUsage, type PruneResult, type DrainResult } from './maintenance.js'
 export { parseEventRecord } from './record.js'

@@ -1,26 +1,19 @@
 // One webhook's queue as its deliverer sees it: the head, ack, dead-letter, the
 // head's retry state and the counts. The files are this folder's business
-// (layout.ts); the dispatcher only delivers.
+// (layout.ts; the files beside the head: head-files.ts); the dispatcher only
+// delivers.
 import { mkdirSync, readFileSync, renameSync, unlinkSync, watch, existsSync, type FSWatcher } from 'node:fs'
 import { join } from 'node:path'
 import { describeSystemError, StorageError } from '../errors/index.js'
 import type { AgentEvent } from '../events/index.js'
 import { fsyncDir, writeFileAtomic } from '../fs/atomic.js'
-import { deadDir, EVENT_FILE, queueDir, REPLAYED_SUFFIX } from './layout.js'
+import { clearRetryState, readReplayNote, readRetryState, removeReplayNote, saveRetryState, type RetryState } from './head-files.js'
+import { deadDir, EVENT_FILE, queueDir } from './layout.js'
 import { countEvents, oldestEvents } from './reader.js'
 import { parseEventRecord } from './record.js'
 
 /** how many of the oldest queued names a queue holds in memory (flat, whatever the backlog) */
 const WINDOW = 256
-const RETRY_FILE = '.retry'
-
-export interface RetryState {
-  id: string
-  attempts: number
-  /** ms epoch */
-  nextAttemptAt: number
-  lastError?: string
-}
 
 /** The oldest pending record: an event, or a file that is not one (dead-lettered as it is). */
 export type Head =
@@ -103,25 +96,8 @@ export class WebhookQueue {
       if (!EVENT_FILE.test(name)) return { id, name, invalid: `not an event file name: ${name}` }
       const r = parseEventRecord(text, id)
       if (!r.ok) return { id, name, invalid: r.reason }
-      const replayedAt = this.replayedAt(id)
+      const replayedAt = readReplayNote(this.dir, id)
       return replayedAt !== undefined ? { id, name, event: r.event, replayedAt } : { id, name, event: r.event }
-    }
-  }
-
-  private replayedAt(id: string): number | undefined {
-    try {
-      const at = Date.parse((JSON.parse(readFileSync(join(this.dir, id + REPLAYED_SUFFIX), 'utf8')) as { replayed_at?: string }).replayed_at ?? '')
-      return Number.isFinite(at) ? at : undefined
-    } catch {
-      return undefined
-    }
-  }
-
-  private forgetReplay(head: Head): void {
-    try {
-      unlinkSync(join(this.dir, head.id + REPLAYED_SUFFIX))
-    } catch {
-      /* not a replay */
     }
   }
 
@@ -137,7 +113,7 @@ export class WebhookQueue {
     } catch {
       /* already gone */
     }
-    this.forgetReplay(head)
+    removeReplayNote(this.dir, head.id)
     this.advancePast(head.name)
     this.clearRetry()
   }
@@ -163,7 +139,7 @@ export class WebhookQueue {
       }
       throw new StorageError(`cannot move ${head.name} to ${this.deadDir}: ${describeSystemError(err)}`, { cause: err })
     }
-    this.forgetReplay(head)
+    removeReplayNote(this.dir, head.id)
     this.advancePast(head.name)
     this.clearRetry()
     return meta
@@ -181,29 +157,16 @@ export class WebhookQueue {
 
   /** The head's retry state, if it has failed before (kept across restarts). */
   retry(): RetryState | undefined {
-    try {
-      return JSON.parse(readFileSync(join(this.dir, RETRY_FILE), 'utf8')) as RetryState
-    } catch {
-      return undefined
-    }
+    return readRetryState(this.dir)
   }
 
   /** Best effort: without it a restart only restarts the backoff. */
   saveRetry(state: RetryState): boolean {
-    try {
-      writeFileAtomic(join(this.dir, RETRY_FILE), JSON.stringify(state), { fsync: false })
-      return true
-    } catch {
-      return false
-    }
+    return saveRetryState(this.dir, state)
   }
 
   clearRetry(): void {
-    try {
-      unlinkSync(join(this.dir, RETRY_FILE))
-    } catch {
-      /* none */
-    }
+    clearRetryState(this.dir)
   }
 
   /**

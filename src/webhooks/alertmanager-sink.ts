@@ -12,38 +12,27 @@
 //   conditions): it resolves alerts whose condition ended without an event, and
 //   fires those that hold but were never sent (dead letters have no events).
 // - The firing alerts are kept in a file of their own under state_dir
-//   (alertmanager/<webhook>.json), written atomically after each change, so a
+//   (alertmanager-book-file.ts), written atomically after each change, so a
 //   restarted daemon goes on sending them.
-import { mkdirSync, readFileSync } from 'node:fs'
+//
+// What the alerts are and how events and conditions change them is pure and
+// lives apart (alertmanager-alerts.ts, -changes.ts, -reconcile.ts): this file
+// sends, one request at a time, and keeps the book.
 import { hostname } from 'node:os'
-import { join } from 'node:path'
-import type { WebhookConfig } from '../config/index.js'
-import { DEFAULT_RESEND_INTERVAL_MS } from '../config/schema.js'
-import { describeSystemError } from '../errors/index.js'
-import { writeFileAtomic } from '../fs/atomic.js'
+import { DEFAULT_RESEND_INTERVAL_MS, type WebhookConfig } from '../config/index.js'
 import type { Logger } from '../log/index.js'
-import {
-  alertKey, applyChanges, changesForEvent, postableAlerts, reconcile, vrrpEventTime,
-  type AlertConditions, type Book, type BookAlert, type Change, type PostableAlert,
-} from './alertmanager-alerts.js'
+import type { AlertConditions, Book, BookAlert, Change, PostableAlert } from './alertmanager-alerts.js'
+import { readBookFile, writeBookFile } from './alertmanager-book-file.js'
+import { applyChanges, changesForEvent, postableAlerts, vrrpEventTime } from './alertmanager-changes.js'
+import { reconcile } from './alertmanager-reconcile.js'
 import { postAttempt } from './http-sink.js'
 import type { Attempt, Sink } from './sink.js'
-
-/** The file that keeps a webhook's firing alerts (only this module reads and writes it). */
-export const alertmanagerBookPath = (stateDir: string, webhook: string) => join(stateDir, 'alertmanager', `${webhook}.json`)
 
 /** {url}/api/v2/alerts; a url that already ends so is taken as it is. Keeps a path prefix (--web.route-prefix). */
 export function alertsUrl(url: string): string {
   const u = new URL(url)
   if (!/\/api\/v2\/alerts\/?$/.test(u.pathname)) u.pathname = u.pathname.replace(/\/*$/, '') + '/api/v2/alerts'
   return u.toString()
-}
-
-interface BookFile {
-  webhook: string
-  alerts: BookAlert[]
-  /** per VRRP instance, the time of the last transition delivered (ISO-8601) */
-  vrrp_seen: Record<string, string>
 }
 
 export interface AlertmanagerSinkOptions {
@@ -66,31 +55,11 @@ export interface AlertmanagerSink extends Sink {
   firing(): BookAlert[]
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
-const isStringMap = (v: unknown): v is Record<string, string> => isRecord(v) && Object.values(v).every((x) => typeof x === 'string')
-
-function parseBook(text: string): { alerts: Map<string, BookAlert>; seen: Map<string, number> } {
-  const f = JSON.parse(text) as Partial<BookFile>
-  const alerts = new Map<string, BookAlert>()
-  for (const a of Array.isArray(f.alerts) ? f.alerts : []) {
-    if (!isRecord(a) || !isStringMap(a.labels) || !isStringMap(a.annotations) || typeof a.startsAt !== 'string' || Number.isNaN(Date.parse(a.startsAt))) continue
-    const until = typeof a.until === 'number' && Number.isFinite(a.until) ? a.until : undefined
-    alerts.set(alertKey(a.labels), { labels: a.labels, annotations: a.annotations, startsAt: a.startsAt, ...(until !== undefined ? { until } : {}) })
-  }
-  const seen = new Map<string, number>()
-  for (const [instance, at] of Object.entries(isStringMap(f.vrrp_seen) ? f.vrrp_seen : {})) {
-    const ms = Date.parse(at)
-    if (!Number.isNaN(ms)) seen.set(instance, ms)
-  }
-  return { alerts, seen }
-}
-
 export function createAlertmanagerSink(opts: AlertmanagerSinkOptions): AlertmanagerSink {
   const { webhook, logger } = opts
   const now = opts.now ?? Date.now
   const resendMs = webhook.resend_interval ?? DEFAULT_RESEND_INTERVAL_MS
   const extra = webhook.labels ?? {}
-  const path = alertmanagerBookPath(opts.stateDir, webhook.name)
   const log = logger.child({ webhook: webhook.name })
   if (!webhook.url) throw new Error(`webhooks ${webhook.name}: format alertmanager needs a url`)
   const url = alertsUrl(webhook.url)
@@ -115,36 +84,14 @@ export function createAlertmanagerSink(opts: AlertmanagerSinkOptions): Alertmana
   const load = () => {
     if (loaded) return
     loaded = true
-    let text: string
-    try {
-      text = readFileSync(path, 'utf8')
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') log.error({ path, err: describeSystemError(err) }, 'cannot read the firing Alertmanager alerts; starting with none (Alertmanager ends the ones it has within 4 resend intervals)')
-      return
-    }
-    try {
-      const b = parseBook(text)
-      book = b.alerts
-      for (const [k, v] of b.seen) seen.set(k, v)
-    } catch (err) {
-      log.error({ path, err: (err as Error).message }, 'the firing Alertmanager alerts file is not JSON; starting with none (Alertmanager ends the ones it has within 4 resend intervals)')
-    }
+    const b = readBookFile(opts.stateDir, webhook.name, log)
+    if (!b) return
+    book = b.alerts
+    for (const [k, v] of b.seen) seen.set(k, v)
   }
 
   const save = () => {
-    const file: BookFile = {
-      webhook: webhook.name,
-      alerts: [...book.values()],
-      vrrp_seen: Object.fromEntries([...seen].map(([k, v]) => [k, new Date(v).toISOString()])),
-    }
-    try {
-      mkdirSync(join(opts.stateDir, 'alertmanager'), { recursive: true, mode: 0o750 })
-      writeFileAtomic(path, JSON.stringify(file), { fsync: true })
-      unsaved = false
-    } catch (err) {
-      unsaved = true
-      log.error({ path, err: describeSystemError(err) }, 'cannot save the firing Alertmanager alerts; a restart now would forget them')
-    }
+    unsaved = !writeBookFile(opts.stateDir, webhook.name, book, seen, log)
   }
 
   const post = (alerts: PostableAlert[], signal: AbortSignal): Promise<Attempt> =>

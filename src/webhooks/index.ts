@@ -3,5 +3,6 @@ export { renderRequest, signStandard, signatureHeader, standardBody, type Render
 export { backoffDelay, retryDelay, parseRetryAfter, classifyStatus, MIN_RETRY_DELAY_MS, type Outcome } from './retry.js'
 export type { Sink, Attempt } from './sink.js'
 export { createExecSink, hookEnvironment, type ExecSinkOptions } from './exec-sink.js'
-export { createAlertmanagerSink, alertsUrl, alertmanagerBookPath, type AlertmanagerSink, type AlertmanagerSinkOptions } from './alertmanager-sink.js'
+export { createAlertmanagerSink, alertsUrl, type AlertmanagerSink, type AlertmanagerSinkOptions } from './alertmanager-sink.js'
+export { alertmanagerBookPath } from './alertmanager-book-file.js'
 export { ALERTNAMES, type AlertConditions, type BookAlert, type PostableAlert } from './alertmanager-alerts.js'

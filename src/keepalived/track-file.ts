@@ -1,7 +1,10 @@
 // keepalived's track_file: "1" = fault (with `weight 0` the instance goes FAULT
 // at once, keepalived watches the file with inotify), "0" = healthy. Replaced
 // atomically so keepalived never reads a half-written value; no fsync: it lives
-// under /run (a tmpfs) and means nothing after a reboot.
+// under /run (a tmpfs) and means nothing after a reboot. It lives here, with
+// keepalived's other interfaces, because two writers share it: the daemon
+// (daemon/track-decision.ts) and `ha-agent check` while no daemon runs
+// (checks/track-fallback.ts).
 import { mkdirSync, readFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { writeFileAtomic } from '../fs/atomic.js'

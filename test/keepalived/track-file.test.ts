@@ -4,7 +4,7 @@ import t from 'tap'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { readTrackFile, trackValue, writeTrackFile } from '../../src/daemon/track-file.js'
+import { readTrackFile, trackValue, writeTrackFile } from '../../src/keepalived/track-file.js'
 
 t.test('written as keepalived reads it, its directory made', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ha-agent-track-'))

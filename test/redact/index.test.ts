@@ -1,5 +1,5 @@
 import t from 'tap'
-import { maskPostgresUrl, redactUrl, urlLabel } from '../../src/config/redact.js'
+import { maskPostgresUrl, redactUrl, urlLabel } from '../../src/redact/index.js'
 
 t.test('redactUrl: scheme://host:port, and /… when something was left out', async (t) => {
   t.equal(redactUrl('https://hooks.slack.com/services/T000/B000/XXXXsecretXXXX'), 'https://hooks.slack.com:443/…', 'a Slack hook path is a secret')
