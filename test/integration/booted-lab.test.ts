@@ -37,7 +37,7 @@ async function journal(n: Node, ...args: string[]): Promise<Array<{ PRIORITY: st
   const out = await lab.exec(n, ['journalctl', '-u', 'ha-agent', '-b', '-o', 'json', '--no-pager', '-q', ...args])
   return out.split('\n').filter(Boolean).map((l) => JSON.parse(l))
 }
-const daemonLines = (lines: Array<{ MESSAGE: string }>) => lines.filter((l) => typeof l.MESSAGE === 'string' && l.MESSAGE.startsWith('{'))
+const daemonLines = <L extends { MESSAGE: string }>(lines: L[]) => lines.filter((l) => typeof l.MESSAGE === 'string' && l.MESSAGE.startsWith('{'))
 const failedSince = (at: number) => probe.rows().filter((r) => r.t >= at && !r.ok)
 const transitionsSince = (at: number) => lab.transitions().filter((x) => x.at >= at)
 
