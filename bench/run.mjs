@@ -16,6 +16,8 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
+import { readTimeline } from '../lab/timeline-data.mjs'
+import { renderTimelineSvg } from '../lab/timeline-svg.mjs'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const LAB = `${ROOT}lab/lab.sh`
@@ -70,6 +72,7 @@ class Lab {
     const child = spawn('ip', ['netns', 'exec', `${this.prefix}-cl`, process.execPath, `${ROOT}lab/probe.mjs`, this.vip, '5432', '50', file], { stdio: 'ignore' })
     const rows = () => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
     return {
+      file,
       rows,
       async waitOkAfter(at, timeoutMs = 30_000) {
         const until = Date.now() + timeoutMs
@@ -104,23 +107,44 @@ async function failover(lab, probe, inject, restore, holderAfter) {
   const recovered = await probe.waitOkAfter(at, 30_000)
   await sleep(300)
   const outage = moved && recovered ? probe.outageSince(at) : NaN
+  const until = Date.now()
   restore()
   await lab.waitHolder(['1'], 30_000)
   await sleep(1000)
-  return outage
+  return { outage, at, until }
 }
 
-async function failoverSeries(lab, name, inject, restore, holderAfter) {
+async function failoverSeries(lab, name, inject, restore, holderAfter, slug) {
   const probe = lab.startProbe()
   await sleep(1000)
-  const outages = []
+  const runs = []
   for (let i = 0; i < RUNS; i++) {
-    const o = await failover(lab, probe, inject, restore, holderAfter)
-    log(`${lab.style} ${name} #${i + 1}: ${o} ms`)
-    outages.push(o)
+    const run = await failover(lab, probe, inject, restore, holderAfter)
+    log(`${lab.style} ${name} #${i + 1}: ${run.outage} ms`)
+    runs.push(run)
   }
   await probe.stop()
+  const outages = runs.map((r) => r.outage)
+  if (slug && lab.style === 'agent') {
+    // a drawing is a by-product: it must not cost the run its figures
+    try {
+      drawFailover(lab, probe.file, runs, name, slug)
+    } catch (err) {
+      log(`could not draw ${name}: ${err.message}`)
+    }
+  }
   return { runs: outages, median_ms: median(outages), max_ms: Math.max(...outages) }
+}
+
+/** The run with the median outage, drawn by lab/timeline-svg.mjs: bench/results/<stamp>-<slug>.svg. */
+function drawFailover(lab, probeFile, runs, name, slug) {
+  const i = Math.max(0, runs.findIndex((r) => r.outage === median(runs.map((x) => x.outage))))
+  const { at, until } = runs[i]
+  const data = readTimeline({ dir: lab.dir, faultMs: at, faultLabel: name, title: `${name} on node 1, the VRRP master (bench run ${i + 1} of ${runs.length}, the median)`, failed: '1', other: '2', probeFile, gapSince: at - 1000, until })
+  const file = `${ROOT}bench/results/${started.toISOString().replace(/[:.]/g, '-')}-${slug}.svg`
+  mkdirSync(`${ROOT}bench/results`, { recursive: true })
+  writeFileSync(file, renderTimelineSvg(data))
+  log(`wrote ${file.slice(ROOT.length)}`)
 }
 
 function cpuOf(pid) {
@@ -301,9 +325,9 @@ async function benchStyle(style) {
   await lab.waitHolder(['1'])
   const r = { style }
   try {
-    r.haproxy_death = await failoverSeries(lab, 'HAProxy SIGKILL', () => lab.sh('kill-haproxy', '1'), () => lab.sh('start-haproxy', '1'), ['2'])
-    r.node_loss_keepalived = await failoverSeries(lab, 'keepalived SIGKILL', () => lab.sh('kill-keepalived', '1'), () => lab.sh('start-keepalived', '1'), ['2', 'both'])
-    r.node_loss_link = await failoverSeries(lab, 'link cut', () => lab.sh('cut', '1'), () => lab.sh('heal', '1'), ['2', 'both'])
+    r.haproxy_death = await failoverSeries(lab, 'HAProxy SIGKILL', () => lab.sh('kill-haproxy', '1'), () => lab.sh('start-haproxy', '1'), ['2'], 'haproxy-kill')
+    r.node_loss_keepalived = await failoverSeries(lab, 'keepalived SIGKILL', () => lab.sh('kill-keepalived', '1'), () => lab.sh('start-keepalived', '1'), ['2', 'both'], 'keepalived-kill')
+    r.node_loss_link = await failoverSeries(lab, 'link cut', () => lab.sh('cut', '1'), () => lab.sh('heal', '1'), ['2', 'both'], 'link-cut')
     r.partition_master_only = await partition(lab)
     log(`${style}: partition ${JSON.stringify(r.partition_master_only)}`)
     // The check as keepalived runs it: the shipped vrrp_script line (keepalived/keepalived.conf), as script_user.

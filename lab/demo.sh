@@ -2,7 +2,8 @@
 # The main job: set up everything on a fresh Debian (packages, Node.js, the
 # build), bring up the two-node lab, then kill HAProxy on the master while a
 # client queries PostgreSQL through the VIP, and print the failover timeline and
-# the client-visible outage. Leaves the lab running; `bash lab/lab.sh down` removes it.
+# the client-visible outage, and draw it all in $LAB_DIR/failover-timeline.svg.
+# Leaves the lab running; `bash lab/lab.sh down` removes it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -64,7 +65,7 @@ for _ in $(seq 200); do
 done
 sleep 2
 kill "$(cat "$LAB_DIR/probe.pid")" 2>/dev/null || true
-node lab/timeline.mjs "$LAB_DIR" "$kill_ms" "$master" "$other" "${vip_ms:-NaN}"
+node lab/timeline.mjs "$LAB_DIR" "$kill_ms" "$master" "$other" "${vip_ms:-NaN}" --svg "$LAB_DIR/failover-timeline.svg"
 
 say "restarting HAProxy on node $master: the preferred master takes the VIP back (preempt)"
 bash lab/lab.sh start-haproxy "$master"
@@ -73,4 +74,5 @@ for _ in $(seq 400); do [ "$(bash lab/lab.sh holder)" = "$master" ] && break; sl
 echo "VIP back on node $master after $(( $(now_ms) - back_start )) ms"
 bash lab/lab.sh status | sed -n '1,12p'
 echo
+echo "The failover, drawn: $LAB_DIR/failover-timeline.svg (open it in a browser)"
 echo "The lab is still running. Look around with the commands above; remove it with: bash lab/lab.sh down"
