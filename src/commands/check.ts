@@ -15,6 +15,7 @@ import type { Command } from '../cli/context.js'
 import { parseCommandArgs, parseMs } from '../cli/args.js'
 import { CHECK_NAMES, type CheckName, type Verdict } from '../checks/types.js'
 import { formatVerdict } from '../checks/format.js'
+import { isEvidence, lastAnswer, recordAnswer } from '../launcher/last-answer.js'
 import { controlRequest, controlSocketPath } from '../control/client.js'
 import { DEFAULT_CHECK_TIMEOUT_MS, peekCheckTimeout, peekRuntimeDir } from '../config/peek.js'
 import { EXIT, hasCode, UsageError } from '../errors/index.js'
@@ -46,16 +47,14 @@ export interface CheckCommandOptions {
   startedAt?: () => number
 }
 
-// keepalived times the whole process, so in a fresh `ha-agent check` the clock
-// starts at exec: Node's boot (~100-150 ms here) comes out of the budget. Only up
-// to BOOT_ALLOWANCE_MS of it: a boot slowed by a loaded host should not leave
-// the probes no time at all and report a healthy node as failed. A caller
-// running for a while (tests calling main()) starts the clock at the call.
-const BOOT_ALLOWANCE_MS = 250
-const sinceExec = () => {
-  const sinceBoot = performance.now()
-  return Date.now() - (sinceBoot < 2000 ? Math.min(sinceBoot, BOOT_ALLOWANCE_MS) : 0)
-}
+// keepalived times the whole process, from its fork, and counts a script past
+// its `timeout` as failed: in a fresh `ha-agent check` the clock starts at exec,
+// and Node's start comes out of the budget. When a loaded host makes that start
+// slow, the probes may get too little time to find anything out: that is no
+// evidence, and the answer is then the last one that had some
+// (src/launcher/last-answer.ts), never a failure made up by the deadline. A
+// caller running for a while (tests calling main()) starts the clock at the call.
+const sinceExec = () => (performance.now() < 2000 ? performance.timeOrigin : Date.now())
 
 type DaemonAnswer = { verdict: Verdict } | { absent: true } | { busy: string }
 
@@ -101,7 +100,8 @@ export const createCheckCommand = (opts: CheckCommandOptions = {}): Command => a
     }
   }
 
-  const probe = async (keepTrackFile: boolean): Promise<Verdict> => {
+  let daemonWaitMs = 0
+  const probe = async (keepTrackFile: boolean): Promise<Verdict | undefined> => {
     const config = await ctx.loadConfig({ purpose: 'check' })
     if (flagTimeout === undefined && config.checks.timeout_ms !== budgetMs) {
       // The line scan missed (flow style, anchors): the loaded config has the last word.
@@ -110,7 +110,14 @@ export const createCheckCommand = (opts: CheckCommandOptions = {}): Command => a
     }
     const { runChecks } = await import('../checks/index.js')
     // The daemon's share and loading the config came out of the budget; the probes get the rest.
-    const verdict = await runChecks(config, { ...(only ? { only } : {}), timeoutMs: left() })
+    const givenMs = left()
+    const startMs = Date.now() - started - daemonWaitMs
+    const verdict = await runChecks(config, { ...(only ? { only } : {}), timeoutMs: givenMs })
+    if (!isEvidence(verdict, { givenMs, startMs })) {
+      ctx.stderr.write(`check: inconclusive: the probes had ${givenMs} ms, ${startMs} ms went on starting this process (a busy host)\n`)
+      return undefined
+    }
+    recordAnswer(config.runtime_dir, configPath, verdict)
     if (keepTrackFile && config.keepalived?.track_file) {
       const { keepTrackFileWithoutDaemon } = await import('../checks/track-fallback.js')
       keepTrackFileWithoutDaemon(config.keepalived.track_file, verdict, ctx.stderr)
@@ -118,9 +125,11 @@ export const createCheckCommand = (opts: CheckCommandOptions = {}): Command => a
     return verdict
   }
 
-  const decide = async (): Promise<Verdict> => {
+  const decide = async (): Promise<Verdict | undefined> => {
+    const asked = Date.now()
     const answer = await askDaemon()
     if ('verdict' in answer) return answer.verdict
+    daemonWaitMs = Date.now() - asked
     return probe('absent' in answer)
   }
 
@@ -132,9 +141,12 @@ export const createCheckCommand = (opts: CheckCommandOptions = {}): Command => a
     clearTimeout(timer)
   }
   if (!verdict) {
-    ctx.stderr.write(`check: no verdict within ${budgetMs + 200} ms\n`)
-    if (values.json) ctx.stdout.write(JSON.stringify({ healthy: false, checks: [], checkedAt: new Date().toISOString(), source: 'local', error: `no verdict within ${budgetMs + 200} ms` }) + '\n')
-    return EXIT.FAILED
+    // No evidence either way: what keepalived is told stays what it was told last.
+    const last = lastAnswer(peekRuntimeDir(configPath), configPath)
+    const said = last.from === 'none' ? 'no earlier answer: healthy, the VIP stays where it is' : `the ${last.from}'s last answer, ${Math.round(last.ageMs / 1000)} s old`
+    ctx.stderr.write(`check: no evidence within ${budgetMs + 200} ms; answering with ${said}\n`)
+    ctx.stdout.write(values.json ? JSON.stringify({ ...last.verdict, inconclusive: said }) + '\n' : formatVerdict(last.verdict))
+    return last.exitCode === 0 ? EXIT.OK : EXIT.FAILED
   }
   ctx.stdout.write(values.json ? JSON.stringify(verdict) + '\n' : formatVerdict(verdict))
   return verdict.healthy ? EXIT.OK : EXIT.FAILED

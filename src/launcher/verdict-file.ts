@@ -20,7 +20,7 @@
 // (dash's `read` costs one system call per byte).
 //
 // Light on purpose: no config, no logger (the daemon calls it after every round).
-import { rmSync, utimesSync } from 'node:fs'
+import { readFileSync, rmSync, statSync, utimesSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Verdict } from '../checks/types.js'
 import { formatVerdict } from '../checks/format.js'
@@ -66,4 +66,28 @@ export function extendVerdictFile(runtimeDir: string, expiresAt: number): void {
 /** On a clean stop: no verdict is better than one that outlives the daemon by its expiry. */
 export function removeVerdictFile(runtimeDir: string): void {
   rmSync(join(runtimeDir, VERDICT_FILE), { force: true })
+}
+
+/** A verdict file as written, read back (the daemon's, or `check`'s own last answer); undefined when absent or malformed. */
+export function readVerdictFile(path: string): (Omit<PublishedVerdict, 'expiresAt'> & { mtimeMs: number }) | undefined {
+  let text: string
+  let mtimeMs: number
+  try {
+    text = readFileSync(path, 'utf8')
+    mtimeMs = statSync(path).mtimeMs
+  } catch {
+    return undefined
+  }
+  const lines = text.split('\n')
+  const exit = /^exit ([01])$/.exec(lines[1] ?? '')
+  const config = /^config (\/.*)$/.exec(lines[2] ?? '')
+  const json = lines.find((l) => l.startsWith('json '))
+  if (lines[0] !== VERDICT_HEADER || !exit || !config || !json) return undefined
+  try {
+    const verdict = JSON.parse(json.slice('json '.length)) as Verdict
+    if (typeof verdict?.healthy !== 'boolean' || !Array.isArray(verdict.checks)) return undefined
+    return { exitCode: exit[1] === '0' ? 0 : 1, configPath: config[1]!, verdict, mtimeMs }
+  } catch {
+    return undefined
+  }
 }

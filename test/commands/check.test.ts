@@ -164,3 +164,45 @@ t.test('a daemon that accepts and never answers: still exit 1 within timeout + 2
   t.ok(r.ms < 300 + 200 + LATE, `answered in ${r.ms.toFixed(0)} ms`)
   t.match(JSON.parse(r.stdout), { healthy: false, source: 'local' }, 'it gave up on the daemon and probed itself; --json still prints a verdict')
 })
+
+t.test('starved (its own start took 600 ms) and a probe at its deadline: no evidence, so the last answer stands', async (t) => {
+  const cfg = writeConfig('starved', 1000)
+  const starved = createCheckCommand({ startedAt: () => Date.now() - 600 })
+  const runStarved = async () => {
+    let stdout = ''
+    let stderr = ''
+    const code = await starved({
+      args: ['--only', 'haproxy'],
+      configPath: cfg.path,
+      env: {},
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: (s: string) => (stderr += s) },
+      loadConfig: async () => loadConfig(cfg.path, { env: {} }),
+      loadRecordingConfig: async () => {
+        throw new Error('check never records')
+      },
+    })
+    return { code, stdout, stderr }
+  }
+  const none = await runStarved()
+  t.equal(none.code, 0, 'nothing known: healthy, the VIP stays where it is')
+  t.match(none.stderr, /inconclusive: the probes had \d+ ms, \d+ ms went on starting this process/)
+  t.match(none.stderr, /no earlier answer/)
+
+  // The daemon's last verdict (expired 10 s ago, the daemon frozen since) said unhealthy: that stands.
+  const { writeVerdictFile } = await import('../../src/launcher/verdict-file.js')
+  const failing = { healthy: false, checks: [{ name: 'pgbouncer' as const, status: 'fail' as const, latencyMs: 3, detail: '0/3 PgBouncers answer', checkedAt: new Date().toISOString() }], checkedAt: new Date().toISOString(), source: 'daemon' as const }
+  writeVerdictFile(cfg.runtimeDir, { exitCode: 1, configPath: cfg.path, verdict: failing, expiresAt: Date.now() - 10_000 })
+  const daemonSaid = await runStarved()
+  t.equal(daemonSaid.code, 1)
+  t.match(daemonSaid.stderr, /the daemon's last answer, 1\d s old/)
+  t.match(daemonSaid.stdout, /0\/3 PgBouncers answer/)
+})
+
+t.test('not starved, a probe at its deadline is evidence: exit 1, and it is remembered', async (t) => {
+  const cfg = writeConfig('remembered', 300)
+  const r = await runTimed(['check', '--only', 'haproxy', '--config', cfg.path])
+  t.equal(r.code, 1)
+  const { readVerdictFile } = await import('../../src/launcher/verdict-file.js')
+  t.match(readVerdictFile(join(cfg.runtimeDir, 'check-last')), { exitCode: 1, configPath: cfg.path, verdict: { healthy: false, source: 'local' } }, 'the next starved run can answer with it')
+})
