@@ -31,6 +31,7 @@ t.test('with notify scripts', async (t) => {
     t.match(seenBy2, [{ instance: 'VI_1', peers: ['haproxy1'] }], 'node 2 shows it too')
     const metrics = await lab.exec(1, ['sh', '-c', `curl -s --cacert ${lab.dir}/ca/ca.crt -H "Authorization: Bearer $(cat ${lab.dir}/cluster.token)" https://${lab.net}.11:9471/metrics`])
     t.match(metrics, /ha_agent_split_brain\{vrrp_instance="VI_1"\} 1/)
+    t.match(metrics, /^ha_agent_keepalived_up 1$/m, "the daemon sees its node's keepalived (its own VRRP pid file)")
     await lab.exec(2, ['iptables', '-D', 'INPUT', '-p', '112', '-j', 'DROP'])
     await lab.waitForHolder('1')
     const resolved = await waitFor('cluster.split_brain_resolved', () => lab.webhooks().find((w) => w.body.type === 'cluster.split_brain_resolved'), 20_000, 100)
