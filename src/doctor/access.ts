@@ -46,6 +46,7 @@ export function idNamer(read: (path: string) => string = (p) => readFileSync(p, 
 export type StatFn = (path: string) => Pick<Stats, 'uid' | 'gid' | 'mode' | 'isDirectory' | 'isSocket' | 'isFile'>
 
 const BITS = { r: 4, w: 2, x: 1 }
+const VERBS: Record<Want, string> = { r: 'read', w: 'write (connect to)', x: 'run', rw: 'read and write', rwx: 'create files in' }
 const octal = (mode: number) => (mode & 0o7777).toString(8).padStart(4, '0')
 
 function allowed(st: ReturnType<StatFn>, who: Ids, want: string): boolean {
@@ -78,7 +79,7 @@ export function mayAccess(path: string, who: Ids, want: Want, stat: StatFn = sta
   } catch (err) {
     return { ok: false, why: `${full}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : ((err as NodeJS.ErrnoException).code ?? 'cannot stat')}` }
   }
-  if (!allowed(st, who, want)) return { ok: false, why: `${full} is ${names(st.uid, st.gid)} ${octal(st.mode)}: ${who.name} (uid ${who.uid}, gids ${who.gids.join(',')}) may not ${want === 'w' ? 'write (connect to)' : want === 'x' ? 'run' : `${want}`} it` }
+  if (!allowed(st, who, want)) return { ok: false, why: `${full} is ${names(st.uid, st.gid)} ${octal(st.mode)}: ${who.name} (uid ${who.uid}, gids ${who.gids.join(',')}) may not ${VERBS[want]} it` }
   return { ok: true }
 }
 

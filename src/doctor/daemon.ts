@@ -77,24 +77,32 @@ function sandboxCause(f: DaemonFacts): { problem: string; fix: string } | undefi
   return undefined
 }
 
-function keepalivedSeen(s: StatusSnapshot, f: DaemonFacts): Finding[] {
+/** keepalived's processes here, and the VRRP pid file the first one's command line names. */
+function keepalivedHere(f: DaemonFacts): { runs?: string; expected?: string; finding?: Finding } {
   const mains = f.keepalived.filter((p) => !p.child)
-  const where = 'daemon keepalived'
-  if (!mains.length) return [error('keepalived.running', 'keepalived', 'no keepalived process runs in this network namespace: nothing holds the VIP here', 'systemctl start keepalived; journalctl -u keepalived')]
+  if (!mains.length) return { finding: error('keepalived.running', 'keepalived', 'no keepalived process runs in this network namespace: nothing holds the VIP here', 'systemctl start keepalived; journalctl -u keepalived') }
   const expected = mains[0]!.vrrpPidFile
   const vrrpPid = (f.readPid ?? readPid)(expected)
   const vrrp = f.keepalived.find((p) => p.child && p.pid === vrrpPid)
   const runs = vrrp ? `keepalived's VRRP process runs (pid ${vrrp.pid}, pid file ${expected})` : `keepalived runs (pid ${mains.map((p) => p.pid).join(', ')}; its VRRP pid file ${expected} ${vrrpPid ? `names ${vrrpPid}, no keepalived child` : 'is missing'})`
+  return { runs, expected }
+}
+
+function keepalivedSeen(s: StatusSnapshot, f: DaemonFacts): Finding[] {
+  const here = keepalivedHere(f)
+  if (here.finding) return [here.finding]
+  const { runs, expected } = here as { runs: string; expected: string }
+  const where = 'daemon keepalived'
   const k = s.keepalived
   if (k.pid_file === null) return [warning('keepalived.seen', where, `keepalived.pid_file is null: the daemon does not watch keepalived (/master, ha_agent_keepalived_up) while ${runs}`, `keepalived.pid_file: ${expected}`)]
-  const out: Finding[] = []
-  if (resolve(k.pid_file) !== expected) out.push(error('keepalived.seen', where, `the daemon watches ${k.pid_file} (keepalived.pid_file), but keepalived writes its VRRP pid to ${expected}`, `keepalived.pid_file: ${expected}, then systemctl reload ha-agent`))
+  const says = k.up === false ? `, so it says keepalived is not running (${k.detail})` : ''
+  if (resolve(k.pid_file) !== expected) return [error('keepalived.seen', where, `the daemon watches ${k.pid_file} (keepalived.pid_file)${says}, but keepalived writes its VRRP pid to ${expected}: ${runs}`, `keepalived.pid_file: ${expected}, then systemctl reload ha-agent`)]
   if (k.up === false) {
     const cause = sandboxCause(f)
-    out.push(error('keepalived.seen', where, `the daemon says keepalived is not running (${k.detail}) while ${runs}${cause ? `; ${cause.problem}` : ''}`, cause?.fix ?? `keepalived.pid_file: ${expected}`))
-  } else if (k.up === null) out.push(warning('keepalived.seen', where, `the daemon cannot tell whether keepalived runs (${k.detail}) while ${runs}`, `keepalived.pid_file: ${expected}, readable by the daemon`))
-  else if (!out.length) out.push(ok('keepalived.seen', where, `the daemon sees keepalived running (${k.detail}); ${runs}`))
-  return out
+    return [error('keepalived.seen', where, `the daemon says keepalived is not running (${k.detail}) while ${runs}${cause ? `; ${cause.problem}` : ''}`, cause?.fix ?? 'systemctl restart ha-agent; journalctl -u ha-agent -b')]
+  }
+  if (k.up === null) return [warning('keepalived.seen', where, `the daemon cannot tell whether keepalived runs (${k.detail}) while ${runs}`, `keepalived.pid_file: ${expected}, readable by the daemon`)]
+  return [ok('keepalived.seen', where, `the daemon sees keepalived running (${k.detail}); ${runs}`)]
 }
 
 function notifyClaims(s: StatusSnapshot, f: DaemonFacts): Finding[] {
@@ -123,7 +131,11 @@ function peers(s: StatusSnapshot, config: AgentConfig): Finding[] {
 export function checkDaemon(view: DaemonView, config: AgentConfig, f: DaemonFacts): Finding[] {
   if (!view.running) {
     const cause = f.unit?.loaded ? `systemctl status ${f.unit.unit}; journalctl -u ${f.unit.unit} -b` : 'start `ha-agent run` (systemctl start ha-agent)'
-    return [error('daemon.running', `control socket ${view.socket}`, `the daemon is not running: ${view.why}; check answers by itself (slower) and notify records by itself`, cause)]
+    const here = keepalivedHere(f)
+    return [
+      error('daemon.running', `control socket ${view.socket}`, `the daemon is not running: ${view.why}; check answers by itself (slower) and notify records by itself`, cause),
+      here.finding ?? ok('keepalived.running', 'keepalived', here.runs!),
+    ]
   }
   const out: Finding[] = [ok('daemon.running', `control socket ${view.socket}`, `the daemon answers (pid ${view.pid})`)]
   if (view.otherConfig) out.push(warning('daemon.config', `control socket ${view.socket}`, `the daemon runs ${view.otherConfig}, not ${config.configPath}: what doctor read is not what the daemon uses`, `ha-agent doctor --config ${view.otherConfig}`))

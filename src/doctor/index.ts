@@ -52,7 +52,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<Finding[]> {
   // keepalived.conf, parsed once for every family of checks.
   const kaPath = resolve(opts.keepalivedConf ?? DEFAULT_KEEPALIVED_CONF)
   const parsed = parseKeepalivedConf(kaPath)
-  for (const p of parsed.problems) findings.push(error('keepalived.parse', `${p.file}:${p.line}`, p.message, p.line ? 'fix the syntax (keepalived.conf(5))' : 'pass --keepalived-conf PATH'))
+  for (const p of parsed.problems) findings.push((p.severity === 'error' ? error : warning)('keepalived.parse', p.line ? `${p.file}:${p.line}` : p.file, p.message, p.line ? 'fix it (keepalived.conf(5))' : 'pass --keepalived-conf PATH'))
   const model = buildModel(parsed)
 
   // Who the daemon runs as (what it really has, when it runs), and who keepalived runs scripts as (one group only).

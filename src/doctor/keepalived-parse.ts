@@ -29,6 +29,8 @@ export interface KaProblem {
   file: string
   line: number
   message: string
+  /** an include that matches no file is a warning (keepalived's own `include` says nothing) */
+  severity: 'error' | 'warning'
 }
 
 export interface KaConfig {
@@ -150,14 +152,15 @@ interface Line {
   line: number
 }
 
-function readLines(file: string, read: (f: string) => string, depth: number, vars: Map<string, string>, cfg: KaConfig): Line[] {
-  let text: string
+const tryRead = (read: (f: string) => string, file: string): string | NodeJS.ErrnoException => {
   try {
-    text = read(file)
+    return read(file)
   } catch (err) {
-    cfg.problems.push({ file, line: 0, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` })
-    return []
+    return err as NodeJS.ErrnoException
   }
+}
+
+function readLines(file: string, text: string, read: (f: string) => string, depth: number, vars: Map<string, string>, cfg: KaConfig): Line[] {
   cfg.files.push(file)
   const out: Line[] = []
   text.split('\n').forEach((raw, i) => {
@@ -168,11 +171,15 @@ function readLines(file: string, read: (f: string) => string, depth: number, var
     const words = tokenize(line)
     if (!words.length) return
     if (INCLUDES.has(words[0]!) && words.length >= 2) {
-      if (depth >= MAX_INCLUDE_DEPTH) return void cfg.problems.push({ file, line: i + 1, message: `includes nested deeper than ${MAX_INCLUDE_DEPTH}` })
+      if (depth >= MAX_INCLUDE_DEPTH) return void cfg.problems.push({ file, line: i + 1, message: `includes nested deeper than ${MAX_INCLUDE_DEPTH}`, severity: 'error' })
       const pattern = isAbsolute(words[1]!) ? words[1]! : join(dirname(file), words[1]!)
-      const files = expandGlob(pattern)
-      if (!files.length && words[0] !== 'includer') cfg.problems.push({ file, line: i + 1, message: `include ${words[1]}: no file matches` })
-      for (const f of files) out.push(...readLines(resolve(f), read, depth + 1, vars, cfg))
+      const texts = expandGlob(pattern).map((f) => [resolve(f), tryRead(read, resolve(f))] as const)
+      const found = texts.filter(([, t]) => typeof t === 'string' || t.code !== 'ENOENT')
+      if (!found.length) cfg.problems.push({ file, line: i + 1, message: `${words[0]} ${words[1]}: no file matches, so nothing is included`, severity: 'warning' })
+      for (const [f, t] of found) {
+        if (typeof t === 'string') out.push(...readLines(f, t, read, depth + 1, vars, cfg))
+        else cfg.problems.push({ file, line: i + 1, message: `${words[0]} ${f}: cannot read (${t.code ?? t.message})`, severity: 'error' })
+      }
       return
     }
     out.push({ words, file, line: i + 1 })
@@ -183,7 +190,12 @@ function readLines(file: string, read: (f: string) => string, depth: number, var
 /** Reads keepalived.conf and what it includes into statements; problems (unbalanced braces, unreadable files) are listed, never thrown. */
 export function parseKeepalivedConf(path: string, read: (f: string) => string = (f) => readFileSync(f, 'utf8')): KaConfig {
   const cfg: KaConfig = { nodes: [], files: [], problems: [] }
-  const lines = readLines(resolve(path), read, 0, new Map(), cfg)
+  const text = tryRead(read, resolve(path))
+  if (typeof text !== 'string') {
+    cfg.problems.push({ file: resolve(path), line: 0, message: `cannot read: ${text.code ?? text.message}`, severity: 'error' })
+    return cfg
+  }
+  const lines = readLines(resolve(path), text, read, 0, new Map(), cfg)
   const stack: KaNode[][] = [cfg.nodes]
   const opened: KaNode[] = []
   for (const l of lines) {
@@ -194,13 +206,13 @@ export function parseKeepalivedConf(path: string, read: (f: string) => string = 
         // `name args {`, or `{` at the start of the line after `name args`
         const owner = current ?? level[level.length - 1]
         const block = owner && !owner.children ? owner : { keyword: '{', args: [], file: l.file, line: l.line }
-        if (block !== owner) cfg.problems.push({ file: l.file, line: l.line, message: "'{' without a keyword before it" })
+        if (block !== owner) cfg.problems.push({ file: l.file, line: l.line, message: "'{' without a keyword before it", severity: 'error' })
         block.children = []
         stack.push(block.children)
         opened.push(block)
         current = undefined
       } else if (w === '}') {
-        if (stack.length === 1) cfg.problems.push({ file: l.file, line: l.line, message: "'}' closes no block" })
+        if (stack.length === 1) cfg.problems.push({ file: l.file, line: l.line, message: "'}' closes no block", severity: 'error' })
         else {
           stack.pop()
           opened.pop()
@@ -213,6 +225,6 @@ export function parseKeepalivedConf(path: string, read: (f: string) => string = 
       }
     }
   }
-  for (const n of opened) cfg.problems.push({ file: n.file, line: n.line, message: `the block of ${n.keyword} is never closed` })
+  for (const n of opened) cfg.problems.push({ file: n.file, line: n.line, message: `the block of ${n.keyword} is never closed`, severity: 'error' })
   return cfg
 }
