@@ -72,7 +72,7 @@ function sandboxCause(f: DaemonFacts): { problem: string; fix: string } | undefi
   const u = f.unit
   if (!u?.loaded) return undefined
   const dropIns = u.dropIns.length ? ` (drop-ins: ${u.dropIns.join(', ')})` : ''
-  if (SANDBOXING(u.privateUsers)) return { problem: `${u.unit} runs with PrivateUsers=${u.privateUsers}${dropIns}: in a user namespace of its own the daemon cannot see the \`ha-agent notify\` processes keepalived runs, so their claims are refused and keepalived's fork order goes unchecked`, fix: `remove PrivateUsers= from ${u.dropIns[0] ?? 'the unit'}, then systemctl daemon-reload && systemctl restart ha-agent` }
+  if (SANDBOXING(u.privateUsers)) return { problem: `${u.unit} runs with PrivateUsers=${u.privateUsers}${dropIns}: in a user namespace of its own the daemon cannot see the \`ha-agent notify\` processes keepalived runs, so their claims are refused and keepalived's fork order goes unchecked`, fix: `remove PrivateUsers= from ${u.privateUsersIn ?? 'the unit (systemctl cat ha-agent shows where it is set)'}, then systemctl daemon-reload && systemctl restart ha-agent` }
   if (u.protectProc && u.protectProc !== 'default' && f.daemonUserName && f.scriptUserName !== f.daemonUserName) return { problem: `${u.unit} has ProtectProc=${u.protectProc} and runs as ${f.daemonUserName}, but keepalived runs notify as ${f.scriptUserName}: those processes are hidden from the daemon, so their claims are refused`, fix: `script_user ${f.daemonUserName} in keepalived.conf (or ProtectProc=default in a drop-in)` }
   return undefined
 }

@@ -86,6 +86,8 @@ export interface UnitFacts {
   protectProc: string
   user: string
   dropIns: string[]
+  /** the drop-in that sets PrivateUsers=, if one does */
+  privateUsersIn?: string
 }
 
 /** `systemctl show` of the unit, when systemd runs this host (else undefined). */
@@ -98,12 +100,15 @@ export async function unitFacts(unit = 'ha-agent.service', opts: { systemdDir?: 
   const out = await (opts.run ?? runQuiet)('systemctl', ['show', unit, '-p', 'LoadState', '-p', 'PrivateUsers', '-p', 'ProtectProc', '-p', 'User', '-p', 'DropInPaths'], 3000)
   if (out === undefined) return undefined
   const p = Object.fromEntries(out.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))
+  const dropIns = (p.DropInPaths ?? '').split(/\s+/).filter(Boolean)
+  const privateUsersIn = dropIns.filter((f) => /^\s*PrivateUsers\s*=/m.test(read(f) ?? '')).at(-1)
   return {
     unit,
     loaded: p.LoadState === 'loaded',
     privateUsers: p.PrivateUsers ?? '',
     protectProc: p.ProtectProc ?? '',
     user: p.User ?? '',
-    dropIns: (p.DropInPaths ?? '').split(/\s+/).filter(Boolean),
+    dropIns,
+    ...(privateUsersIn ? { privateUsersIn } : {}),
   }
 }

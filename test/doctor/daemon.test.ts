@@ -58,10 +58,12 @@ t.test('the daemon does not see keepalived: its pid_file names nothing, or the s
   const gone = status({ keepalived: { up: false, pid_file: '/run/nothing.pid', detail: 'no pid file /run/nothing.pid' } })
   t.match(problems(checkDaemon(running(gone), config, facts())), [/^error keepalived\.seen daemon keepalived: the daemon watches \/run\/nothing\.pid \(keepalived\.pid_file\), so it says keepalived is not running \(no pid file \/run\/nothing\.pid\), but keepalived writes its VRRP pid to \/run\/vrrp\.pid/])
   const hidden = status({ keepalived: { up: false, pid_file: '/run/vrrp.pid', detail: 'pid 101 (from /run/vrrp.pid) is gone' } })
-  const sandboxed = facts({ unit: { unit: 'ha-agent.service', loaded: true, privateUsers: 'yes', protectProc: 'invisible', user: 'ha-agent', dropIns: ['/etc/systemd/system/ha-agent.service.d/private.conf'] } })
+  const sandboxed = facts({ unit: { unit: 'ha-agent.service', loaded: true, privateUsers: 'yes', protectProc: 'invisible', user: 'ha-agent', dropIns: ['/etc/systemd/system/ha-agent.service.d/private.conf'], privateUsersIn: '/etc/systemd/system/ha-agent.service.d/private.conf' } })
   const p = problems(checkDaemon(running(hidden), config, sandboxed))
   t.match(p[0], /^error keepalived\.seen .*the daemon says keepalived is not running .* ha-agent\.service runs with PrivateUsers=yes \(drop-ins: \/etc\/systemd\/system\/ha-agent\.service\.d\/private\.conf\)/)
   t.match(p[1], /^error daemon\.sandbox ha-agent\.service: ha-agent\.service runs with PrivateUsers=yes/, 'the unit is named even before a notify is refused')
+  const fix = checkDaemon(running(hidden), config, sandboxed).find((f) => f.check === 'daemon.sandbox')!.fix
+  t.equal(fix, 'remove PrivateUsers= from /etc/systemd/system/ha-agent.service.d/private.conf, then systemctl daemon-reload && systemctl restart ha-agent')
   t.match(problems(checkDaemon(running(status({ keepalived: { up: null, pid_file: '/run/vrrp.pid', detail: 'cannot read' } })), config, facts())), [/^warning keepalived\.seen .*cannot tell/])
   t.match(problems(checkDaemon(running(status({ keepalived: { up: null, pid_file: null, detail: 'not set' } })), config, facts())), [/^warning keepalived\.seen .*keepalived\.pid_file is null/])
 })

@@ -46,7 +46,10 @@ t.test("the unit's sandbox from systemctl show, only where systemd runs", async 
     asked = args
     return 'LoadState=loaded\nPrivateUsers=yes\nProtectProc=invisible\nUser=ha-agent\nDropInPaths=/etc/systemd/system/ha-agent.service.d/x.conf /run/y.conf\n'
   }
-  t.same(await unitFacts('ha-agent.service', { systemdDir: dir, run }), { unit: 'ha-agent.service', loaded: true, privateUsers: 'yes', protectProc: 'invisible', user: 'ha-agent', dropIns: ['/etc/systemd/system/ha-agent.service.d/x.conf', '/run/y.conf'] })
+  const dropIn = join(dir, 'private.conf')
+  writeFileSync(dropIn, '[Service]\nPrivateUsers=yes\n')
+  const withFile = async (f: string, a: string[]) => (await run(f, a)).replace('/run/y.conf', dropIn)
+  t.same(await unitFacts('ha-agent.service', { systemdDir: dir, run: withFile }), { unit: 'ha-agent.service', loaded: true, privateUsers: 'yes', protectProc: 'invisible', user: 'ha-agent', dropIns: ['/etc/systemd/system/ha-agent.service.d/x.conf', dropIn], privateUsersIn: dropIn }, 'and the drop-in that sets PrivateUsers=')
   t.match(asked, ['show', 'ha-agent.service', '-p', 'LoadState', '-p', 'PrivateUsers', '-p', 'ProtectProc'])
   t.equal(await unitFacts('ha-agent.service', { systemdDir: join(dir, 'none'), run }), undefined, 'no systemd: nothing asked')
 })
