@@ -51,6 +51,7 @@ t.test('with PrivateUsers=yes in a drop-in: doctor names the sandbox and the ref
       return d.problems.some((l) => /notify claims? refused/.test(l)) ? d : undefined
     }, 30_000, 500)
     t.equal(r.code, 2)
+    t.comment(r.problems.join('\n'))
     t.match(r.problems.find((l) => /notify claims? refused/.test(l)), new RegExp(`^error +daemon notify: \\d+ notify claims? refused since the daemon started \\(last: .*\\): ha-agent\\.service runs with PrivateUsers=yes \\(drop-ins: .*${DROP_IN}.*\\): in a user namespace of its own the daemon cannot see the \`ha-agent notify\` processes keepalived runs`))
     t.match(r.out, new RegExp(`— fix: remove PrivateUsers= from ${DROP_IN}, then systemctl daemon-reload && systemctl restart ha-agent`))
   } finally {
