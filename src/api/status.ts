@@ -26,6 +26,8 @@ export const statusSnapshotSchema = z.object({
   }),
   /** keepalived's VRRP process: up when its pid file names a live process; null when not known */
   keepalived: z.object({ up: z.boolean().nullable(), pid_file: z.string().nullable(), detail: z.string() }),
+  /** `ha-agent notify` claims refused since the daemon started (optional: older daemons do not say) */
+  notify_refused: z.object({ count: z.number(), last_error: z.string().nullable(), last_at: z.string().nullable() }).optional(),
   peers: z.array(
     z.object({
       url: z.string(),

@@ -43,6 +43,20 @@ export const COMMANDS: CommandHelp[] = [
   },
   { name: 'status', synopsis: 'status [--json]', summary: 'what the daemon knows now: node, VRRP state, checks, VIP, outbox, peers', options: [['--json', 'print JSON']] },
   {
+    name: 'doctor',
+    synopsis: 'doctor [--keepalived-conf PATH] [--haproxy-cfg PATH] [--json] [--skip-webhooks]',
+    summary:
+      'check this host (as root) for what breaks failover: keepalived.conf, haproxy.cfg, the running daemon, the webhooks; ' +
+      'one line per finding with its fix. Exit 0: nothing found, 1: a warning, 2: an error (a usage error also exits 2, ' +
+      'with the usage on stderr and no finding on stdout; an invalid config 78)',
+    options: [
+      ['--keepalived-conf PATH', 'default /etc/keepalived/keepalived.conf (and what it includes)'],
+      ['--haproxy-cfg PATH', 'default /etc/haproxy/haproxy.cfg'],
+      ['--json', 'print {findings: [{severity, check, where, problem, fix}], summary}'],
+      ['--skip-webhooks', 'send no request to the webhooks'],
+    ],
+  },
+  {
     name: 'config check',
     synopsis: 'config check [--quiet]',
     summary: 'validate the configuration and print it with secrets redacted (exit 78 when invalid)',
@@ -73,8 +87,8 @@ export const COMMANDS: CommandHelp[] = [
 
 export const EXIT_CODES: Array<[string, string]> = [
   ['0', 'success; healthy'],
-  ['1', 'unhealthy, or the operation failed'],
-  ['2', 'usage error'],
+  ['1', 'unhealthy, or the operation failed; doctor: a warning'],
+  ['2', 'usage error; doctor: an error finding (a usage error prints the usage on stderr and no finding)'],
   ['78', 'configuration invalid or unreadable'],
 ]
 

@@ -23,6 +23,7 @@ export function buildSnapshot(config: AgentConfig, state: DaemonState, dispatche
     checks: (state.latest?.checks ?? []).map(toSnapshotCheck),
     outbox: { pending: stats.pending, dead: stats.dead, spooled: state.outbox.spooled, orphaned: state.outbox.orphaned, full: state.outbox.full },
     keepalived: { up: state.keepalived.up, pid_file: config.keepalived?.pid_file ?? null, detail: state.keepalived.detail },
+    notify_refused: { count: state.notifyRefused.count, last_error: state.notifyRefused.lastError, last_at: state.notifyRefused.lastAt },
     peers: state.peers,
     track_file: config.keepalived?.track_file ? { path: config.keepalived.track_file, fault: state.fault.fault, reason: state.fault.reason } : null,
     haproxy_watch: config.checks.haproxy && w ? { up: w.up, detail: w.detail, since: new Date(w.since).toISOString() } : null,

@@ -35,6 +35,8 @@ export class DaemonState {
   /** the track_file decision in force */
   fault: FaultDecision = { fault: false, reason: 'starting', checkExit: 0, pending: true }
   keepalived: { up: boolean | null; detail: string } = { up: null, detail: 'not watched' }
+  /** notify claims refused on the control socket (a sandbox that hides keepalived's notify processes shows here) */
+  notifyRefused: { count: number; lastError: string | null; lastAt: string | null } = { count: 0, lastError: null, lastAt: null }
   outbox: { spooled: number; orphaned: Array<{ queue: string; pending: number }>; full: string | null } = { spooled: 0, orphaned: [], full: null }
   reload: { ok: boolean; at: string; error: string | null } | null = null
   /** every part started and the first track_file decision is written */

@@ -18,7 +18,8 @@ const RANKS: Record<string, number> = {
   config: 1,
   // capabilities
   api: 2, checks: 2, cluster: 2, control: 2, haproxy: 2, host: 2, http: 2, keepalived: 2, launcher: 2, outbox: 2, rounds: 2, webhooks: 2,
-  daemon: 3,
+  // what puts the capabilities together: the daemon runs them, the doctor inspects them (neither imports the other)
+  daemon: 3, doctor: 3,
   // the contract between the entry point and the commands: context, flags, argv, help text
   cli: 4,
   commands: 5,
@@ -26,7 +27,7 @@ const RANKS: Record<string, number> = {
   'cli.ts': 6, 'bin.ts': 6,
 }
 
-const LAYER_NAMES = ['base', 'config', 'capabilities', 'daemon', 'cli/', 'commands', 'the entry point']
+const LAYER_NAMES = ['base', 'config', 'capabilities', 'daemon and doctor', 'cli/', 'commands', 'the entry point']
 
 /** Imports between folders of the same rank: exactly what the code needs. */
 const SIDEWAYS: Record<string, readonly string[]> = {
@@ -185,7 +186,7 @@ t.test('the rule catches what it is for', async (t) => {
     t.match(problems[0], pattern, msg ?? text)
   }
   caught('log/x.ts', "import { a } from '../config/index.js'", /^log\/x\.ts: import '\.\.\/config\/index\.js' points up the layers: log \(base\) may not import config \(config\)$/)
-  caught('checks/x.ts', "export { a } from '../daemon/index.js'", /points up the layers: checks \(capabilities\) may not import daemon \(daemon\)/)
+  caught('checks/x.ts', "export { a } from '../daemon/index.js'", /points up the layers: checks \(capabilities\) may not import daemon \(daemon and doctor\)/)
   caught('checks/x.ts', "const m = await import('../daemon/index.js')", /points up/, 'import() counts')
   caught('checks/x.ts', "import type { A } from '../webhooks/index.js'", /SIDEWAYS does not let checks import webhooks/, 'a type import counts')
   caught('daemon/x.ts', "import { a } from '../config/schema.js'", /import config\/index\.ts \(its public surface\), not config\/schema\.ts/)

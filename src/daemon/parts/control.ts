@@ -37,6 +37,7 @@ export async function handleControl(ctx: DaemonContext, req: ControlRequest): Pr
       const refuse = (error: string): ControlResponse => {
         // The notify process records it itself, under the same id.
         ctx.logger.warn({ pid: req.pid, id: req.id, instance: req.transition.instance, error }, 'notify refused')
+        ctx.state.notifyRefused = { count: ctx.state.notifyRefused.count + 1, lastError: error, lastAt: new Date().toISOString() }
         return { ok: false, error }
       }
       if (!isNotifyProcess(req.pid)) return refuse(`process ${req.pid} is not an ha-agent notify (or not visible here)`)
