@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { runCli } from '../fixtures/cli.js'
-import { shippedKeepalived } from '../fixtures/doctor.js'
+import { shippedKeepalived, shippedLineOf } from '../fixtures/doctor.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'ha-agent-doctor-cli-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
@@ -43,7 +43,7 @@ t.test('no daemon and no HAProxy: errors named, exit 2; --json carries the same 
   t.equal(r.code, 2, r.stderr)
   t.match(r.stdout, /^error    control socket \S+\/run\/agent\.sock: the daemon is not running/m)
   t.match(r.stdout, /^error    socket \S+\/ha\.sock: no such socket: HAProxy is not running/m)
-  t.match(r.stdout, /^ok       \S+keepalived\.conf:58: vrrp_instance VI_1 tracks \S+\/run\/fault with weight 0/m)
+  t.match(r.stdout, new RegExp(`^ok       \\S+keepalived\\.conf:${shippedLineOf('ha_agent_fault weight 0')}: vrrp_instance VI_1 tracks \\S+/run/fault with weight 0`, 'm'))
   t.match(r.stdout, /^doctor: \d+ errors?, \d+ warnings?, \d+ ok: errors found$/m)
   const j = await runCli([...args, '--json', '--skip-webhooks'])
   t.equal(j.code, 2)

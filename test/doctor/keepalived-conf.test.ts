@@ -1,6 +1,6 @@
 import t from 'tap'
 import { checkKeepalivedConf } from '../../src/doctor/keepalived-conf.js'
-import { agentConfig, kaModel, problems, shippedKeepalived } from '../fixtures/doctor.js'
+import { agentConfig, kaModel, problems, SHIPPED_CHECK_TIMEOUT, shippedKeepalived, shippedLineOf } from '../fixtures/doctor.js'
 
 const shipped = shippedKeepalived()
 const peer249 = { peerPriority: () => 249 }
@@ -10,13 +10,13 @@ t.test('the shipped keepalived.conf with the shipped config: nothing to say but 
   const f = run(shipped)
   t.same(problems(f), [])
   t.same(f.map((x) => x.check), ['keepalived.track_file', 'keepalived.vrrp_script', 'keepalived.notify'])
-  t.match(f[0], { severity: 'ok', where: '/etc/keepalived/keepalived.conf:58' })
+  t.match(f[0], { severity: 'ok', where: `/etc/keepalived/keepalived.conf:${shippedLineOf('ha_agent_fault weight 0')}` })
   t.same(problems(checkKeepalivedConf(kaModel(shippedKeepalived({ fifo: true })), agentConfig({ keepalived: { track_file: '/run/ha-agent/fault', notify_fifo: '/run/ha-agent/keepalived.fifo' } }), peer249)), [], 'and the FIFO variant with notify_fifo set')
 })
 
 t.test('track_file: the path differs from keepalived.track_file', async (t) => {
   const p = problems(run(shipped.replace('file "/run/ha-agent/fault"', 'file "/run/ha-agent/fault.other"')))
-  t.match(p, [/^error keepalived\.track_file \/etc\/keepalived\/keepalived\.conf:39: track_file ha_agent_fault watches \/run\/ha-agent\/fault\.other, but the agent writes \/run\/ha-agent\/fault/])
+  t.match(p, [new RegExp(`^error keepalived\\.track_file \\/etc\\/keepalived\\/keepalived\\.conf:${shippedLineOf('track_file ha_agent_fault {')}: track_file ha_agent_fault watches \\/run\\/ha-agent\\/fault\\.other, but the agent writes \\/run\\/ha-agent\\/fault`)])
   t.equal(p.length, 1)
   const none = problems(run(shipped.replace(/track_file ha_agent_fault \{[^}]*\}/, '')))
   t.match(none, [/^error keepalived\.track_file .*no track_file block watches \/run\/ha-agent\/fault/])
@@ -24,11 +24,11 @@ t.test('track_file: the path differs from keepalived.track_file', async (t) => {
 
 t.test('track_file: a weight other than 0 is a priority drop (the master-down wait), no weight is +1', async (t) => {
   const drop = problems(run(shipped.replace('ha_agent_fault weight 0', 'ha_agent_fault weight -50')))
-  t.match(drop, [/^error keepalived\.track_file \S+:58: ha_agent_fault has weight -50: a fault lowers the priority by 50 instead of FAULT: the peer then waits the master-down interval \(303 ms\) instead of its skew time \(2\.7 ms\)/])
+  t.match(drop, [new RegExp(`^error keepalived\\.track_file \\S+:${shippedLineOf('ha_agent_fault weight 0')}: ha_agent_fault has weight -50: a fault lowers the priority by 50 instead of FAULT: the peer then waits the master-down interval \\(303 ms\\) instead of its skew time \\(2\\.7 ms\\)`)])
   const missing = problems(run(shipped.replace('ha_agent_fault weight 0', 'ha_agent_fault')))
   t.match(missing, [/weight 1 \(keepalived's default\): a fault adds 1 to the priority \(it keeps the VIP\)/], 'the default weight 1 makes a fault raise the priority')
   const untracked = problems(run(shipped.replace('ha_agent_fault weight 0', '')))
-  t.match(untracked, [/^error keepalived\.track_file \S+:44: vrrp_instance VI_1 does not track ha_agent_fault/])
+  t.match(untracked, [new RegExp(`^error keepalived\\.track_file \\S+:${shippedLineOf('vrrp_instance VI_1 {')}: vrrp_instance VI_1 does not track ha_agent_fault`)])
   t.match(problems(run(shipped.replace('ha_agent_fault weight 0', 'ha_agent_fault weight 0 reverse'))), [/tracked with reverse/])
 })
 
@@ -47,12 +47,12 @@ t.test('the yield file (keepalived.yield_file, when the config has it): a negati
 })
 
 t.test('vrrp_script: none, untracked, a timeout not above --timeout + 200 ms, weight 0', async (t) => {
-  t.match(problems(run(shipped.replace('/usr/bin/ha-agent check --timeout 800', '/usr/bin/killall -0 haproxy'))), [/^error keepalived\.vrrp_script .*no vrrp_script runs `ha-agent check`/])
+  t.match(problems(run(shipped.replace(`/usr/bin/ha-agent check --timeout ${SHIPPED_CHECK_TIMEOUT}`, '/usr/bin/killall -0 haproxy'))), [/^error keepalived\.vrrp_script .*no vrrp_script runs `ha-agent check`/])
   t.match(problems(run(shipped.replace(/track_script \{\s*chk_ha_agent\s*\}/, ''))), [/vrrp_script chk_ha_agent is tracked by no vrrp_instance: keepalived never runs it/])
   const tight = problems(run(shipped.replace('timeout 2', 'timeout 1')))
-  t.match(tight, [/^error keepalived\.vrrp_script \S+:29: vrrp_script chk_ha_agent: timeout 1 s, but `ha-agent check` may take 800 ms \(--timeout\) \+ 200 ms: keepalived kills it first/])
-  t.match(problems(run(shipped.replace('timeout 2', '').replace('--timeout 800', ''), agentConfig({ checks: { timeout_ms: 1000 } }))), [/no timeout \(keepalived then uses the interval, 1 s\), but `ha-agent check` may take 1000 ms \(--timeout, from checks\.timeout_ms\)/])
-  t.match(problems(run(shipped.replace('--timeout 800', '--timeout=1900'))), [/may take 1900 ms \(--timeout\) \+ 200 ms/], '--timeout=MS counts too')
+  t.match(tight, [new RegExp(`^error keepalived\\.vrrp_script \\S+:${shippedLineOf('vrrp_script chk_ha_agent')}: vrrp_script chk_ha_agent: timeout 1 s, but \`ha-agent check\` may take ${SHIPPED_CHECK_TIMEOUT} ms \\(--timeout\\) \\+ 200 ms: keepalived kills it first`)])
+  t.match(problems(run(shipped.replace('timeout 2', '').replace(`--timeout ${SHIPPED_CHECK_TIMEOUT}`, ''), agentConfig({ checks: { timeout_ms: 1000 } }))), [/no timeout \(keepalived then uses the interval, 1 s\), but `ha-agent check` may take 1000 ms \(--timeout, from checks\.timeout_ms\)/])
+  t.match(problems(run(shipped.replace(`--timeout ${SHIPPED_CHECK_TIMEOUT}`, '--timeout=1900'))), [/may take 1900 ms \(--timeout\) \+ 200 ms/], '--timeout=MS counts too')
   t.match(problems(run(shipped.replace('timeout 2', 'timeout 0.5'))), [/timeout 1 s/], 'keepalived reads whole seconds, at least 1')
   t.match(problems(run(shipped.replace('weight -10', ''))), [/^error keepalived\.vrrp_script .*weight 0 \(keepalived's default\) in VI_1: a failing deep check is a FAULT/])
   t.match(problems(run(shipped.replace('weight -10', 'weight -1'))), [/^warning keepalived\.vrrp_script .*weight -1 is no more than the priority difference/])
@@ -60,7 +60,7 @@ t.test('vrrp_script: none, untracked, a timeout not above --timeout + 200 ms, we
 })
 
 t.test('notify: none, extra arguments, a partial set, the FIFO matched, mismatched, or both', async (t) => {
-  t.match(problems(run(shipped.replace('notify "/usr/bin/ha-agent notify"', ''))), [/^error keepalived\.notify \S+:44: vrrp_instance VI_1: no notify calls `ha-agent notify` and no notify FIFO goes to the daemon: transitions are not reported/])
+  t.match(problems(run(shipped.replace('notify "/usr/bin/ha-agent notify"', ''))), [new RegExp(`^error keepalived\\.notify \\S+:${shippedLineOf('vrrp_instance VI_1 {')}: vrrp_instance VI_1: no notify calls \`ha-agent notify\` and no notify FIFO goes to the daemon: transitions are not reported`)])
   t.match(problems(run(shipped.replace('notify "/usr/bin/ha-agent notify"', 'notify "/usr/bin/ha-agent notify INSTANCE VI_1"'))), [/notify passes INSTANCE VI_1 after `ha-agent notify`/])
   t.match(problems(run(shipped.replace('notify "/usr/bin/ha-agent notify"', 'notify_master "/usr/bin/ha-agent notify master"\n notify_backup "/usr/bin/ha-agent notify backup"'))), [/^warning .*for notify_master, notify_backup only: notify_fault, notify_stop transitions go unreported/])
   const fifoCfg = agentConfig({ keepalived: { track_file: '/run/ha-agent/fault', notify_fifo: '/run/ha-agent/keepalived.fifo' } })

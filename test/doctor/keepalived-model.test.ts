@@ -1,13 +1,13 @@
 import t from 'tap'
 import { callsHaAgent, checkTimeoutArg, notifiesOf, trackedFiles } from '../../src/doctor/keepalived-model.js'
-import { kaModel, shippedKeepalived } from '../fixtures/doctor.js'
+import { kaModel, SHIPPED_CHECK_TIMEOUT, shippedKeepalived } from '../fixtures/doctor.js'
 
 t.test('the shipped file as doctor sees it, with keepalived\'s defaults where nothing is written', async (t) => {
   const m = kaModel(shippedKeepalived())
   t.match(m.scriptUser, { user: 'ha-agent' })
   t.match(m.vrrpVersion, { version: 3 })
   t.match(m.trackFiles, [{ name: 'ha_agent_fault', file: '/run/ha-agent/fault', weight: 1 }], "the block has no weight: keepalived's 1")
-  t.match(m.scripts, [{ name: 'chk_ha_agent', argv: ['/usr/bin/ha-agent', 'check', '--timeout', '800'], interval: 1, timeout: 2, weight: -10 }])
+  t.match(m.scripts, [{ name: 'chk_ha_agent', argv: ['/usr/bin/ha-agent', 'check', '--timeout', String(SHIPPED_CHECK_TIMEOUT)], interval: 1, timeout: 2, weight: -10 }])
   t.match(m.instances, [{ name: 'VI_1', priority: 250, advertInt: 0.1, version: 3 }])
   t.match(trackedFiles(m.instances[0]!), [{ name: 'ha_agent_fault', weight: 0, reverse: false }])
   t.match(notifiesOf(m.instances[0]!), [{ kind: 'notify', argv: ['/usr/bin/ha-agent', 'notify'] }])

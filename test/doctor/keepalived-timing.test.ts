@@ -1,6 +1,6 @@
 import t from 'tap'
 import { checkTiming, masterDownMs, skewMs } from '../../src/doctor/keepalived-timing.js'
-import { kaModel, problems, shippedKeepalived } from '../fixtures/doctor.js'
+import { kaModel, problems, shippedKeepalived, shippedLineOf } from '../fixtures/doctor.js'
 
 const shipped = shippedKeepalived()
 const run = (text: string, peer?: number) => checkTiming(kaModel(text), { peerPriority: () => peer })
@@ -19,7 +19,7 @@ t.test('the shipped file (250 here, 249 on the peer, VRRPv3, 0.1 s): ok, with th
 })
 
 t.test('a slow advert or low priorities: a warning with what they cost', async (t) => {
-  t.match(problems(run(shipped.replace(/^(\s+)advert_int 0\.1$/m, '$1advert_int 1'), 249)), [/^warning keepalived\.advert_int \S+:50: VI_1: advert_int 1 s, backup priority 249: hand-over after a FAULT 27\.3 ms, a vanished node replaced after 3027 ms; the README promises about 3 ms and 0\.3 s/])
+  t.match(problems(run(shipped.replace(/^(\s+)advert_int 0\.1$/m, '$1advert_int 1'), 249)), [new RegExp(`^warning keepalived\\.advert_int \\S+:${shippedLineOf('    advert_int 0.1')}: VI_1: advert_int 1 s, backup priority 249: hand-over after a FAULT 27\\.3 ms, a vanished node replaced after 3027 ms; the README promises about 3 ms and 0\\.3 s`)])
   t.match(problems(run(shipped.replace('priority 250', 'priority 101'), 100)), [/hand-over after a FAULT 60\.9 ms/])
 })
 
