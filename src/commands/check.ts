@@ -142,7 +142,7 @@ export const createCheckCommand = (opts: CheckCommandOptions = {}): Command => a
   }
   if (!verdict) {
     // No evidence either way: what keepalived is told stays what it was told last.
-    const last = lastAnswer(peekRuntimeDir(configPath), configPath)
+    const last = lastAnswer(peekRuntimeDir(configPath), configPath, only)
     const said = last.from === 'none' ? 'no earlier answer: healthy, the VIP stays where it is' : `the ${last.from}'s last answer, ${Math.round(last.ageMs / 1000)} s old`
     ctx.stderr.write(`check: no evidence within ${budgetMs + 200} ms; answering with ${said}\n`)
     ctx.stdout.write(values.json ? JSON.stringify({ ...last.verdict, inconclusive: said }) + '\n' : formatVerdict(last.verdict))

@@ -11,7 +11,7 @@
 // still seen: the track_file is the fast path, and check's HAProxy probe is the
 // first and cheapest).
 import { join } from 'node:path'
-import type { Verdict } from '../checks/types.js'
+import type { CheckName, Verdict } from '../checks/types.js'
 import { writeFileAtomic } from '../fs/atomic.js'
 import { readVerdictFile, renderVerdictFile, VERDICT_FILE } from './verdict-file.js'
 
@@ -38,8 +38,21 @@ export function recordAnswer(runtimeDir: string, configPath: string, verdict: Ve
   }
 }
 
-/** The newest answer with evidence for this config, or "healthy" when there is none. */
-export function lastAnswer(runtimeDir: string, configPath: string, now = Date.now()): LastAnswer {
+/**
+ * An earlier answer, as the answer to `only` (every check when undefined): the
+ * same checks, or it answers another question. A subset of a verdict answers
+ * as check does for --only: healthy when every one of them passed.
+ */
+function answerTo(file: NonNullable<ReturnType<typeof readVerdictFile>>, only: readonly CheckName[] | undefined): { exitCode: 0 | 1; verdict: Verdict } | undefined {
+  if (!only) return { exitCode: file.exitCode, verdict: file.verdict }
+  const checks = file.verdict.checks.filter((c) => only.includes(c.name))
+  if (checks.length !== new Set(only).size) return undefined
+  const healthy = checks.every((c) => c.status === 'pass')
+  return { exitCode: healthy ? 0 : 1, verdict: { ...file.verdict, healthy, checks } }
+}
+
+/** The newest answer with evidence for this config and these checks, or "healthy" when there is none. */
+export function lastAnswer(runtimeDir: string, configPath: string, only?: readonly CheckName[], now = Date.now()): LastAnswer {
   // The daemon's file carries its expiry as mtime: it was evidence until then.
   const candidates = [
     { from: 'daemon' as const, file: readVerdictFile(join(runtimeDir, VERDICT_FILE)) },
@@ -47,8 +60,10 @@ export function lastAnswer(runtimeDir: string, configPath: string, now = Date.no
   ]
     .filter((c) => c.file && c.file.configPath === configPath && now - c.file.mtimeMs <= LAST_ANSWER_MAX_AGE_MS)
     .sort((a, b) => b.file!.mtimeMs - a.file!.mtimeMs)
-  const best = candidates[0]
-  if (best?.file) return { exitCode: best.file.exitCode, verdict: best.file.verdict, from: best.from, ageMs: Math.max(0, Math.round(now - best.file.mtimeMs)) }
+  for (const c of candidates) {
+    const answer = answerTo(c.file!, only)
+    if (answer) return { ...answer, from: c.from, ageMs: Math.max(0, Math.round(now - c.file!.mtimeMs)) }
+  }
   return { exitCode: 0, verdict: { healthy: true, checks: [], checkedAt: new Date(now).toISOString(), source: 'local' }, from: 'none', ageMs: 0 }
 }
 

@@ -191,12 +191,13 @@ t.test('starved (its own start took 600 ms) and a probe at its deadline: no evid
 
   // The daemon's last verdict (expired 10 s ago, the daemon frozen since) said unhealthy: that stands.
   const { writeVerdictFile } = await import('../../src/launcher/verdict-file.js')
-  const failing = { healthy: false, checks: [{ name: 'pgbouncer' as const, status: 'fail' as const, latencyMs: 3, detail: '0/3 PgBouncers answer', checkedAt: new Date().toISOString() }], checkedAt: new Date().toISOString(), source: 'daemon' as const }
+  const failing = { healthy: false, checks: [{ name: 'haproxy' as const, status: 'fail' as const, latencyMs: 3, detail: 'backend pgbouncers: 0/3 servers UP, need 1', checkedAt: new Date().toISOString() }, { name: 'pgbouncer' as const, status: 'pass' as const, latencyMs: 3, detail: '3/3 PgBouncers answer', checkedAt: new Date().toISOString() }], checkedAt: new Date().toISOString(), source: 'daemon' as const }
   writeVerdictFile(cfg.runtimeDir, { exitCode: 1, configPath: cfg.path, verdict: failing, expiresAt: Date.now() - 10_000 })
   const daemonSaid = await runStarved()
   t.equal(daemonSaid.code, 1)
   t.match(daemonSaid.stderr, /the daemon's last answer, 1\d s old/)
-  t.match(daemonSaid.stdout, /0\/3 PgBouncers answer/)
+  t.match(daemonSaid.stdout, /0\/3 servers UP/)
+  t.notMatch(daemonSaid.stdout, /^pgbouncer\s/m, 'only the checks asked about')
 })
 
 t.test('not starved, a probe at its deadline is evidence: exit 1, and it is remembered', async (t) => {

@@ -5,9 +5,9 @@
 // socket stays the operator's; the stats page listens on loopback.
 import t from 'tap'
 import { execFileSync } from 'node:child_process'
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createHaproxyWatch, haproxyCommand, parseShowStat } from '../../src/haproxy/index.js'
 import { CLI } from '../fixtures/cli.js'
@@ -31,6 +31,10 @@ const dir = mkdtempSync(join(tmpdir(), 'ha-agent-haproxy-level-'))
 chmodSync(dir, 0o755)
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 const [pgPort, statsPort] = [await freePort(), await freePort()]
+// The ha-agent user runs a copy of the bundle (entry and chunks): the checkout may
+// live where it may not go (a fresh root's /root is 0700), as lab.sh does for its nodes.
+cpSync(dirname(CLI), join(dir, 'bin'), { recursive: true, filter: (src) => !src.endsWith('.deb') })
+const AGENT_CLI = join(dir, 'bin', 'ha-agent.js')
 const agentSocket = join(dir, 'ha-agent.sock')
 const adminSocket = join(dir, 'admin.sock')
 const shipped = readFileSync(SHIPPED, 'utf8')
@@ -79,11 +83,11 @@ t.test('the shipped file: a level-user socket for ha-agent, an admin socket, the
 })
 
 t.test('`ha-agent check` as the ha-agent user, without the haproxy group: its socket works, the admin socket is closed to it', async (t) => {
-  const ok = asAgent([CLI, 'check', '--only', 'haproxy', '--json', '--timeout', '5000', '--config', agentConfig('agent.yaml', agentSocket)])
+  const ok = asAgent([AGENT_CLI, 'check', '--only', 'haproxy', '--json', '--timeout', '5000', '--config', agentConfig('agent.yaml', agentSocket)])
   const verdict = JSON.parse(ok.stdout)
   t.equal(ok.code, 0, `healthy over ha-agent.sock: ${ok.stdout}`)
   t.match(verdict.checks[0], { name: 'haproxy', status: 'pass', detail: /^HAProxy \d/ })
-  const denied = asAgent([CLI, 'check', '--only', 'haproxy', '--json', '--timeout', '5000', '--config', agentConfig('admin.yaml', adminSocket)])
+  const denied = asAgent([AGENT_CLI, 'check', '--only', 'haproxy', '--json', '--timeout', '5000', '--config', agentConfig('admin.yaml', adminSocket)])
   t.equal(denied.code, 1)
   t.match(JSON.parse(denied.stdout).checks[0].detail, `HAProxy socket ${adminSocket}: permission denied`)
 })

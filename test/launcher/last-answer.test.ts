@@ -30,10 +30,12 @@ t.test('the newest answer for this config, not too old; else healthy', async (t)
 
   const now = Date.now()
   writeVerdictFile(run, { exitCode: 0, configPath: config, verdict: verdictOf(result('pass', 2)), expiresAt: now - 20_000 })
-  t.match(lastAnswer(run, config, now), { exitCode: 0, from: 'daemon', ageMs: 20_000 })
+  t.match(lastAnswer(run, config, undefined, now), { exitCode: 0, from: 'daemon', ageMs: 20_000 })
   recordAnswer(run, config, verdictOf(result('fail', 3)))
   t.match(lastAnswer(run, config), { exitCode: 1, from: 'check' }, "check's own answer is newer than the daemon's")
   t.match(lastAnswer(run, '/another/config.yaml'), { from: 'none' }, "another config's answers are not this one's")
+  t.match(lastAnswer(run, config, ['pgbouncer']), { exitCode: 1, from: 'check' }, 'the same checks: the same answer')
+  t.match(lastAnswer(run, config, ['haproxy']), { from: 'none' }, 'other checks: another question, not answered by it')
 
   const old = new Date(Date.now() - LAST_ANSWER_MAX_AGE_MS - 1000)
   utimesSync(join(run, 'check-last'), old, old)
