@@ -7,8 +7,9 @@
 // On the VIP holder, `on` moves the VIP at an idle instant (idle-instant.ts), as
 // a switchover does. `off` on a node that held the VIP when it went into
 // maintenance gives it back the same way: the node comes back yielding (BACKUP,
-// 20 below the peer, no preemption at a random instant), then asks the VIP
-// holder for a switchover to itself. Otherwise it simply leaves FAULT.
+// 20 below the peer, no preemption at a random instant; a holder that yields
+// drops its yield first), then asks the VIP holder for a switchover to itself.
+// Otherwise it simply leaves FAULT.
 import { MAINTENANCE_OFF, readInstances, writeMaintenance, writeYield, NOT_YIELDING, type MaintenanceState } from '../keepalived/index.js'
 import type { DaemonContext } from './context.js'
 import { describeInstant, pickHandoverInstant } from './idle-instant.js'
@@ -74,7 +75,16 @@ export async function maintenanceOff(ctx: DaemonContext, req: { timeoutMs: numbe
   const peers = config.peers.length ? await pollPeersNow(config) : []
   const holder = peers.find((p) => p.view.reachable && holdsAll(p.view.instances))
   // Back as BACKUP, 20 below, and a switchover at an idle instant, rather than a preemption at a random one.
-  const handBack = !!(m.was_master && holder && !ctx.state.yielding && config.keepalived?.yield_file)
+  let handBack = !!(m.was_master && holder && !ctx.state.yielding && config.keepalived?.yield_file)
+  if (handBack && holder!.view.yielding !== false) {
+    // Both yielding, this node would still be above the holder: the holder drops its yield first (it holds
+    // the VIP and this node is in FAULT: nothing moves).
+    const a = await postPeer(config, holder!.url, '/yield', { yield: false }, 2000)
+    if (a.status !== 200) {
+      handBack = false
+      ctx.logger.warn({ holder: nameOf(holder!.view), error: a.body.error ?? `HTTP ${a.status}` }, 'maintenance off: the VIP holder did not drop its yield; keepalived preempts instead')
+    }
+  }
   if (handBack) {
     writeYield(config.state_dir, { yielding: true, since: new Date().toISOString(), reason: 'back from maintenance: the VIP comes back by a switchover' })
     ctx.state.yielding = true
