@@ -71,7 +71,8 @@ export async function runSwitchover(ctx: DaemonContext, req: SwitchoverRequest):
   const a = await postPeer(config, master.url, '/switchover', { to, force: req.force, timeout_ms: req.timeoutMs }, req.timeoutMs + 5000)
   const b = a.body as { ok?: boolean; refused?: boolean; error?: string }
   if (a.status === 200 && b.ok === true) return { ...(a.body as Extract<SwitchoverOutcome, { ok: true }>), wall_ms: Date.now() - started }
-  return { ok: false, refused: b.refused === true, error: `${nameOf(master.view)} (the VIP holder): ${b.error ?? `HTTP ${a.status}`}` }
+  const why = a.status === 404 ? 'its ha-agent has no POST /switchover (an older version: upgrade it, or run the switchover there)' : (b.error ?? `HTTP ${a.status}`)
+  return { ok: false, refused: b.refused === true || a.status === 404, error: `${nameOf(master.view)} (the VIP holder): ${why}` }
 }
 
 async function handOver(ctx: DaemonContext, config: AgentConfig, target: Peer, req: SwitchoverRequest, started: number): Promise<SwitchoverOutcome> {
