@@ -63,7 +63,7 @@ export async function maintenanceOn(ctx: DaemonContext, req: { reason?: string; 
   if (!wasMaster) return done(ctx, `${self} is in maintenance: it stays out of MASTER until \`ha-agent maintenance off\``)
   const left = await until(() => !readInstances(config.state_dir).some((i) => i.state === 'MASTER'), LEAVE_MASTER_MS)
   return done(ctx, left
-    ? `${self} is in maintenance and gave the VIP up ${Date.now() - at} ms after the FAULT, handed over ${describeInstant(instant!)}`
+    ? `${self} is in maintenance and out of MASTER (keepalived's notify recorded ${Date.now() - at} ms after the FAULT); handed over ${describeInstant(instant!)}`
     : `${self} is in maintenance, but keepalived has not reported it out of MASTER after ${LEAVE_MASTER_MS / 1000} s`)
 }
 
