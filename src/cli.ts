@@ -20,6 +20,10 @@ async function loadCommand(words: string[]): Promise<{ command: Command; used: n
       return { command: (await import('./commands/status.js')).status, used: 1 }
     case 'doctor':
       return { command: (await import('./commands/doctor.js')).doctor, used: 1 }
+    case 'switchover':
+      return { command: (await import('./commands/switchover.js')).switchover, used: 1 }
+    case 'maintenance':
+      return { command: (await import('./commands/maintenance.js')).maintenance, used: 1 }
     case 'config':
       if (words[1] === 'check') return { command: (await import('./commands/config-check.js')).configCheck, used: 2 }
       throw new UsageError(`unknown command "config ${words[1] ?? ''}" (did you mean "config check"?)`)

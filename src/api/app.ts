@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Logger } from '../log/index.js'
+import { registerActions, type ApiActions } from './actions.js'
 import type { AgentMetrics } from './metrics.js'
 import type { StatusSnapshot } from './status.js'
 
@@ -14,6 +15,8 @@ export interface AppOptions {
   authorize?: (header: string | undefined) => boolean
   /** serve HTTPS with this certificate chain and key (PEM) */
   https?: { cert: string; key: string }
+  /** POST /switchover and POST /yield (actions.ts): what the peer asks for planned operations */
+  actions?: ApiActions
 }
 
 /** Routes anyone may ask: each answers one bit (alive, healthy, holds a VRRP state). */
@@ -48,7 +51,9 @@ export function roleAnswer(s: StatusSnapshot, want: RoleState, instance: string 
 export function healthAnswer(s: StatusSnapshot): { ok: boolean; reason: string } {
   if (s.healthy) return { ok: true, reason: 'every check passes' }
   const why: string[] = []
-  if (s.track_file?.fault) why.push('local fault (keepalived track_file)')
+  // The operator's reason stays in /status (it is free text, and this route needs no token).
+  if (s.maintenance?.on) why.push(`in maintenance${s.maintenance.since ? ` since ${s.maintenance.since}` : ''}`)
+  else if (s.track_file?.fault) why.push('local fault (keepalived track_file)')
   const failing = s.checks.filter((c) => c.status === 'fail').map((c) => c.name)
   if (failing.length) why.push(`failing: ${failing.join(', ')}`)
   if (!s.checks.length) why.push('no check has run yet')
@@ -91,6 +96,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.get('/master', { config: PUBLIC }, role('MASTER'))
   app.get('/backup', { config: PUBLIC }, role('BACKUP'))
   app.get('/status', async () => opts.snapshot())
+  if (opts.actions) registerActions(app, opts.actions)
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', opts.metrics.registry.contentType)
     return opts.metrics.registry.metrics()

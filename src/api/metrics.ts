@@ -18,7 +18,10 @@ export interface AgentMetrics {
   transitions: Counter<'vrrp_instance' | 'state'>
   deliveries: Counter<'webhook' | 'result'>
   flapDamped: Counter<never>
+  switchovers: Counter<'result'>
 }
+
+export const SWITCHOVER_RESULTS = ['moved', 'refused', 'failed'] as const
 
 // A URL as a label value is `scheme://host:port`, nothing else (one helper for
 // every surface that shows a URL: src/redact/).
@@ -126,6 +129,10 @@ export function createMetrics(snapshot: () => StatusSnapshot): AgentMetrics {
   gauge('ha_agent_peer_up', '1 when the peer ha-agent answered its last /status poll, 0 when not.', ['peer'], (g, s) => {
     for (const p of s.peers) g.set({ peer: urlLabel(p.url) }, p.reachable ? 1 : 0)
   })
+  gauge('ha_agent_maintenance', '1 while this node is in maintenance (`ha-agent maintenance on`: out of MASTER, in FAULT, until turned off), 0 otherwise.', [], (g, s) => g.set(s.maintenance.on ? 1 : 0))
+  gauge('ha_agent_yielding', '1 while this node runs with the yield of a switchover away from it (keepalived.yield_file: priority lowered, so it does not preempt the VIP back), 0 otherwise.', [], (g, s) => g.set(s.yielding ? 1 : 0))
+  const switchovers = new Counter({ name: 'ha_agent_switchovers_total', help: 'Switchovers this node ran as the VIP holder, by outcome: moved (the VIP is on the target), refused (a precondition failed), failed (the target did not take it in time, undone).', labelNames: ['result'] as const, registers: [registry] })
+  for (const result of SWITCHOVER_RESULTS) switchovers.inc({ result }, 0)
   const flapDamped = new Counter({ name: 'ha_agent_flap_damped_total', help: 'Times flap damping started holding the track_file because it changed too often.', registers: [registry] })
 
   // Prometheus's and Alertmanager's own names for the same thing.
@@ -144,5 +151,6 @@ export function createMetrics(snapshot: () => StatusSnapshot): AgentMetrics {
     transitions,
     deliveries,
     flapDamped,
+    switchovers,
   }
 }

@@ -5,6 +5,9 @@
 import { z } from 'zod'
 
 const instance = z.object({ name: z.string(), state: z.string(), priority: z.number().nullable(), since: z.string() })
+/** `ha-agent maintenance`: out of MASTER until turned off (a daemon before it says nothing: off) */
+const maintenance = z.object({ on: z.boolean(), since: z.string().nullable(), reason: z.string().nullable() })
+export const MAINTENANCE_DEFAULT = { on: false, since: null, reason: null }
 
 export const statusSnapshotSchema = z.object({
   node: z.string(),
@@ -37,6 +40,8 @@ export const statusSnapshotSchema = z.object({
       instances: z.array(instance).optional(),
       error: z.string().optional(),
       last_seen: z.string().optional(),
+      maintenance: maintenance.optional(),
+      yielding: z.boolean().optional(),
     }),
   ),
   track_file: z.object({ path: z.string(), fault: z.boolean(), reason: z.string() }).nullable(),
@@ -56,6 +61,11 @@ export const statusSnapshotSchema = z.object({
   /** the last SIGHUP reload: null before the first one */
   reload: z.object({ ok: z.boolean(), at: z.string(), error: z.string().nullable() }).nullable(),
   started_at: z.string(),
+  maintenance: maintenance.default(MAINTENANCE_DEFAULT),
+  /** the yield of the last switchover away from this node: its priority is lowered (keepalived.yield_file) */
+  yielding: z.boolean().default(false),
+  /** a switchover handing the VIP over from this node, while it runs */
+  switchover: z.object({ to: z.string(), since: z.string() }).nullable().default(null),
 })
 
 export type StatusSnapshot = z.infer<typeof statusSnapshotSchema>

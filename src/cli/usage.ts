@@ -5,6 +5,8 @@ export interface CommandHelp {
   name: string
   synopsis: string
   summary: string
+  /** more for the man page (--help prints the summary only) */
+  details?: string
   options?: Array<[flag: string, text: string]>
 }
 
@@ -41,7 +43,41 @@ export const COMMANDS: CommandHelp[] = [
     synopsis: 'notify INSTANCE|GROUP NAME STATE [PRIORITY] | notify master|backup|fault|stop [NAME]',
     summary: 'record a keepalived transition durably (exit 0 once fsync\'d); the daemon delivers it to webhooks',
   },
-  { name: 'status', synopsis: 'status [--json]', summary: 'what the daemon knows now: node, VRRP state, checks, VIP, outbox, peers', options: [['--json', 'print JSON']] },
+  { name: 'status', synopsis: 'status [--json]', summary: 'what the daemon knows now: node, VRRP state, checks, VIP, maintenance, outbox, peers', options: [['--json', 'print JSON']] },
+  {
+    name: 'switchover',
+    synopsis: 'switchover [--to NODE] [--timeout S] [--force] [--json]',
+    summary: 'move the VIP to the peer on purpose, at an idle instant, and print how long it took; from either node',
+    details:
+      'Refused (exit 1, saying why) unless the target answers, passes every deep check, has HAProxy up and is not in ' +
+      'maintenance. The VIP holder waits (at most 500 ms) for an instant when no client session is opening, then hands ' +
+      'the VIP over with a FAULT (the peer takes it within its skew time: the gap of a failover) and waits until the ' +
+      'target is MASTER and itself BACKUP. The old holder then yields (keepalived.yield_file: priority -20, kept under ' +
+      'state_dir, reboots included) so it does not take the VIP back, until it is the target of a switchover. Run on ' +
+      'the BACKUP, it asks the VIP holder to hand the VIP to this node. Sends vrrp.switchover.',
+    options: [
+      ['--to NODE', 'the node to move the VIP to (its `node:` name); default: the peer, or this node when run on the BACKUP'],
+      ['--timeout S', 'seconds for the target to become MASTER, else everything is undone (default 10)'],
+      ['--force', 'skip the checks of the target'],
+      ['--json', 'print the outcome as JSON'],
+    ],
+  },
+  {
+    name: 'maintenance',
+    synopsis: 'maintenance on [--reason TEXT] [--force] | maintenance off | maintenance status [--json]',
+    summary: 'keep this node out of MASTER until `maintenance off`, across restarts, upgrades and reboots',
+    details:
+      'While on, the track_file says 1: keepalived keeps the node in FAULT, also if the peer fails, and also while the ' +
+      'daemon is not running (`ha-agent check` honours it). Stored in state_dir/maintenance.json. On the VIP holder the ' +
+      'VIP moves at an idle instant, as a switchover does. `on` is refused unless the peer can serve (--force). `off` on ' +
+      'a node that held the VIP gives it back by a switchover (no preemption at a random instant). Shown by status, ' +
+      '/status, /health (503) and ha_agent_maintenance; sends agent.maintenance.',
+    options: [
+      ['--reason TEXT', 'why, shown in status, /status and the agent.maintenance event'],
+      ['--force', 'go into maintenance even when the peer cannot serve'],
+      ['--json', 'print the outcome as JSON'],
+    ],
+  },
   {
     name: 'doctor',
     synopsis: 'doctor [--keepalived-conf PATH] [--haproxy-cfg PATH] [--json] [--skip-webhooks]',

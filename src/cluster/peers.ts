@@ -16,6 +16,14 @@ export interface PeerView {
   checks?: Array<{ name: string; status: 'pass' | 'fail'; detail: string }>
   /** the peer's own track_file fault */
   fault?: boolean
+  /** the peer's HAProxy watch: its runtime API answers (undefined: the peer does not say) */
+  haproxy_up?: boolean
+  /** the peer's keepalived runs (null: it cannot tell) */
+  keepalived_up?: boolean | null
+  /** the peer is in maintenance (`ha-agent maintenance on`) */
+  maintenance?: { on: boolean; since: string | null; reason: string | null }
+  /** the peer runs with the yield of a switchover (priority lowered) */
+  yielding?: boolean
   error?: string
   last_seen?: string
 }
@@ -27,6 +35,11 @@ const peerStatusSchema = z.object({
   instances: z.array(z.object({ name: z.string(), state: z.string(), priority: z.number().nullable(), since: z.string() })),
   checks: z.array(z.object({ name: z.string(), status: z.enum(['pass', 'fail']), detail: z.string() }).transform((c) => ({ name: c.name, status: c.status, detail: c.detail }))),
   track_file: z.object({ fault: z.boolean() }).nullable().optional(),
+  // what a switchover or maintenance asks of the peer; absent from a peer older than them
+  haproxy_watch: z.object({ up: z.boolean() }).nullable().optional(),
+  keepalived: z.object({ up: z.boolean().nullable() }).optional(),
+  maintenance: z.object({ on: z.boolean(), since: z.string().nullable(), reason: z.string().nullable() }).optional(),
+  yielding: z.boolean().optional(),
 })
 
 export interface PollOptions {
@@ -76,6 +89,10 @@ export async function pollPeer(url: string, opts: PollOptions): Promise<PeerView
       instances: s.instances,
       checks: s.checks,
       fault: s.track_file?.fault ?? false,
+      ...(s.haproxy_watch ? { haproxy_up: s.haproxy_watch.up } : {}),
+      ...(s.keepalived ? { keepalived_up: s.keepalived.up } : {}),
+      ...(s.maintenance ? { maintenance: s.maintenance } : {}),
+      ...(s.yielding !== undefined ? { yielding: s.yielding } : {}),
       last_seen: new Date().toISOString(),
     }
   } catch (err) {

@@ -120,7 +120,7 @@ export const createCheckCommand = (opts: CheckCommandOptions = {}): Command => a
     recordAnswer(config.runtime_dir, configPath, verdict)
     if (keepTrackFile && config.keepalived?.track_file) {
       const { keepTrackFileWithoutDaemon } = await import('../checks/track-fallback.js')
-      keepTrackFileWithoutDaemon(config.keepalived.track_file, verdict, ctx.stderr)
+      keepTrackFileWithoutDaemon(config.keepalived.track_file, verdict, ctx.stderr, { stateDir: config.state_dir, yieldFile: config.keepalived.yield_file })
     }
     return verdict
   }

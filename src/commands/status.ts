@@ -25,12 +25,16 @@ export function formatStatus(s: StatusSnapshot, host?: HostFacts): string {
     if (!instances?.length) nodes.push([node, '-', note || 'unknown', '-', '-', healthy === undefined ? '?' : healthy ? 'yes' : 'NO'])
     for (const i of instances ?? []) nodes.push([node, i.name, i.state, String(i.priority ?? '-'), ago(i.since), healthy ? 'yes' : 'NO'])
   }
-  addNode(`${s.node} (this)`, s.healthy, s.instances)
-  for (const p of s.peers) addNode(p.node ?? p.url, p.healthy, p.instances, p.reachable ? '' : `unreachable: ${p.error ?? ''}`)
+  const marks = (m: { on: boolean } | undefined, y: boolean | undefined) => `${m?.on ? ' [maintenance]' : ''}${y ? ' [yielding]' : ''}`
+  addNode(`${s.node} (this)${marks(s.maintenance, s.yielding)}`, s.healthy, s.instances)
+  for (const p of s.peers) addNode(`${p.node ?? p.url}${marks(p.maintenance, p.yielding)}`, p.healthy, p.instances, p.reachable ? '' : `unreachable: ${p.error ?? ''}`)
   out.push(table(nodes))
   const masters = [s, ...s.peers].flatMap((n) => ((n.instances ?? []) as StatusSnapshot['instances']).filter((i) => i.state === 'MASTER').map((i) => `${i.name} on ${'url' in n ? (n.node ?? n.url) : n.node}`))
   out.push(`VIP holder: ${masters.length ? masters.join(', ') : 'none known'}\n`)
   for (const sb of s.split_brain) out.push(`SPLIT BRAIN: ${sb.instance} MASTER on ${s.node} and ${sb.peers.join(', ')} since ${ago(sb.since)}\n`)
+  if (s.maintenance.on) out.push(`MAINTENANCE: ${s.node} stays out of MASTER since ${s.maintenance.since ?? '?'}${s.maintenance.reason ? ` (${s.maintenance.reason})` : ''}: \`ha-agent maintenance off\` ends it\n`)
+  if (s.yielding) out.push(`yielding: ${s.node} runs 20 below its priority since a switchover away from it, until it is the target of one\n`)
+  if (s.switchover) out.push(`switchover under way: handing the VIP over to ${s.switchover.to} since ${ago(s.switchover.since)}\n`)
   if (s.track_file) out.push(`track_file ${s.track_file.path}: ${s.track_file.fault ? 'FAULT' : 'ok'} (${s.track_file.reason})\n`)
   out.push('\n' + table([['CHECK', 'STATUS', 'LATENCY', 'DETAIL'], ...s.checks.map((c) => [c.name, c.status, `${Math.round(c.latency_ms)}ms`, c.detail])]))
   out.push(`\noutbox: ${s.outbox.pending} pending, ${s.outbox.dead} dead\n`)

@@ -20,6 +20,15 @@ export type ControlRequest =
   /** `ha-agent notify` handing its transition over: the id it chose from its fork order, and its pid to prove it */
   | { op: 'notify'; id: string; pid: number; transition: Transition; configPath: string }
   | { op: 'webhook-test'; name?: string; timeoutMs: number }
+  /** `ha-agent switchover`: run here (this node holds the VIP) or forwarded to the VIP holder */
+  | { op: 'switchover'; to?: string; force: boolean; timeoutMs: number }
+  | { op: 'maintenance'; action: 'on' | 'off' | 'status'; reason?: string; force: boolean; timeoutMs: number }
+
+/** What `switchover` and `maintenance` answer (daemon/switchover.ts, daemon/maintenance.ts). */
+export type OperationAnswer =
+  | { ok: true; operation: 'switchover'; from: string; to: string; forced: boolean; duration_ms: number | null; wall_ms: number; instant: string; message: string; noop?: true }
+  | { ok: true; operation: 'maintenance'; maintenance: { on: boolean; since: string | null; reason: string | null }; yielding: boolean; message: string }
+  | { ok: false; operation: 'switchover' | 'maintenance'; refused: boolean; error: string }
 
 export type ControlResponse =
   | { ok: true; pong: true; ready: boolean; pid: number }
@@ -27,4 +36,5 @@ export type ControlResponse =
   | { ok: true; status: StatusSnapshot }
   | { ok: true; deliveries: Array<{ webhook: string; result: string; detail?: string }> }
   | { ok: true; recorded: string; stored: 'outbox' | 'spool'; problem?: string }
+  | OperationAnswer
   | { ok: false; error: string }

@@ -35,6 +35,14 @@ const request = z.discriminatedUnion('op', [
     }),
   }),
   z.strictObject({ op: z.literal('webhook-test'), name: z.string().min(1).max(100).optional(), timeoutMs: z.number().int().min(1).max(120_000) }),
+  z.strictObject({ op: z.literal('switchover'), to: z.string().min(1).max(253).optional(), force: z.boolean(), timeoutMs: z.number().int().min(100).max(120_000) }),
+  z.strictObject({
+    op: z.literal('maintenance'),
+    action: z.enum(['on', 'off', 'status']),
+    reason: z.string().max(500).refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'control characters are not part of a reason').optional(),
+    force: z.boolean(),
+    timeoutMs: z.number().int().min(100).max(120_000),
+  }),
 ])
 
 export type ParsedRequest = { ok: true; request: ControlRequest } | { ok: false; error: string }

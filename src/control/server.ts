@@ -27,6 +27,8 @@ export async function startControlServer(opts: {
       const nl = buf.indexOf('\n')
       if (nl < 0) return
       conn.pause()
+      // A request is in: the handler has its own deadline (a switchover may take seconds).
+      conn.setTimeout(0)
       let value: unknown
       try {
         value = JSON.parse(buf.slice(0, nl))

@@ -7,6 +7,7 @@
 import { readInstances } from '../keepalived/index.js'
 import type { AlertConditions } from '../webhooks/index.js'
 import type { DaemonContext } from './context.js'
+import { plannedNow } from './planned.js'
 import type { CheckLoop } from './parts/check-loop.js'
 
 export function alertConditions(ctx: DaemonContext): AlertConditions {
@@ -18,6 +19,8 @@ export function alertConditions(ctx: DaemonContext): AlertConditions {
     vrrp: instances.map((i) => ({ instance: i.name, state: i.state, since: i.since })),
     ...(checks ? { checks } : {}),
     ...splitBrain(ctx, instances),
+    maintenance: ctx.state.maintenance,
+    planned: plannedNow(ctx.state) !== undefined,
   }
 }
 

@@ -21,6 +21,7 @@ import { haproxyWatchPart } from './parts/haproxy-watch.js'
 import { heartbeatPart } from './parts/heartbeat.js'
 import { keepalivedPart } from './parts/keepalived.js'
 import { outboxPart } from './parts/outbox.js'
+import { operationsPart } from './operations.js'
 import { watchdogPart } from './parts/watchdog.js'
 import { notifySystemdReady } from './readiness.js'
 import { buildSnapshot } from './snapshot.js'
@@ -113,6 +114,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   group = new PartGroup([
     watchdogPart(ctx),
     outboxPart(ctx),
+    operationsPart(ctx),
     dispatcherPart(ctx),
     controlPart(ctx),
     apiPart(ctx),

@@ -8,6 +8,8 @@
 // | deep check fails here and on every reachable peer      | 0          | 0 (shared)   |
 // | deep check fails here, no peer answers (or no peers)   | 0          | 1            |
 // | everything passes                                      | 0          | 0            |
+// | in maintenance (`ha-agent maintenance on`)             | 1 (fault)  | as above     |
+// | handing the VIP over (`ha-agent switchover`)           | 1 (fault)  | as above     |
 //
 // A database outage seen by both nodes never takes the VIP away; a failure only
 // this node sees moves it to the node that can do the job, once a check round and
@@ -18,6 +20,7 @@
 // checks then, and only the vrrp_script weight lowers our priority.
 import type { CheckName, Verdict } from '../checks/index.js'
 import type { PeerView } from '../cluster/index.js'
+import type { PlannedReason } from '../events/index.js'
 
 export interface FaultDecision {
   fault: boolean
@@ -33,6 +36,27 @@ export interface FaultDecision {
   confirming?: boolean
   /** HAProxy itself is gone: never held back by flap damping */
   haproxyGone?: boolean
+  /** what an operator asked for holds the FAULT: never confirmed, never damped */
+  operator?: PlannedReason
+}
+
+/** What an operator asked of this node (state_dir): it wins over health, whatever it is. */
+export interface OperatorHold {
+  maintenance?: { on: boolean; reason: string | null }
+  /** a switchover hands the VIP over to this node */
+  handoverTo?: string
+}
+
+/** decideFault, with an operator's hold on top: maintenance and a hand-over under way say FAULT. */
+export function decideTrack(input: Parameters<typeof decideFault>[0] & { operator?: OperatorHold }): FaultDecision {
+  const base = decideFault(input)
+  const m = input.operator?.maintenance
+  const to = input.operator?.handoverTo
+  if (!m?.on && !to) return base
+  // What `check` answers stays the health verdict's; the file says FAULT, now, whatever the health.
+  const held: FaultDecision = { fault: true, checkExit: base.checkExit, reason: '', ...(base.shared ? { shared: base.shared } : {}), ...(base.haproxyGone ? { haproxyGone: true } : {}) }
+  if (m?.on) return { ...held, operator: 'maintenance', reason: `maintenance${m.reason ? `: ${m.reason}` : ''}` }
+  return { ...held, operator: 'switchover', reason: `switchover: handing the VIP over to ${to}` }
 }
 
 export function decideFault(input: {

@@ -39,5 +39,8 @@ export function buildSnapshot(config: AgentConfig, state: DaemonState, dispatche
     recent_transitions: [...state.recent],
     reload: state.reload,
     started_at: state.startedAt,
+    maintenance: { on: state.maintenance.on, since: state.maintenance.since, reason: state.maintenance.reason },
+    yielding: state.yielding,
+    switchover: state.handover ? { to: state.handover.to, since: new Date(state.handover.since).toISOString() } : null,
   }
 }

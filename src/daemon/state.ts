@@ -2,6 +2,7 @@
 // the track-file decision and /status read it. It outlives reloads.
 import type { Verdict } from '../checks/index.js'
 import type { PeerView, SplitBrainEpisode } from '../cluster/index.js'
+import { MAINTENANCE_OFF, type MaintenanceState } from '../keepalived/index.js'
 import type { FaultDecision } from './fault.js'
 
 export interface HaproxyView {
@@ -41,6 +42,14 @@ export class DaemonState {
   reload: { ok: boolean; at: string; error: string | null } | null = null
   /** every part started and the first track_file decision is written */
   ready = false
+  /** `ha-agent maintenance on`: out of MASTER until turned off (stored under state_dir) */
+  maintenance: MaintenanceState = MAINTENANCE_OFF
+  /** the yield of the last switchover away from this node (stored under state_dir): priority -20 */
+  yielding = false
+  /** a switchover handing the VIP over from here: the track_file holds FAULT until the target is MASTER */
+  handover: { to: string; since: number } | undefined
+  /** when the last hand-over ended (ms epoch): transitions shortly after it are still the switchover's */
+  handoverEndedAt = 0
   readonly recent: TransitionNote[] = []
   private readonly lastState = new Map<string, string>()
 

@@ -9,11 +9,16 @@
 // - flap damping: more than flap_max changes within flap_window_ms hold the
 //   current value (a dead HAProxy is never hidden);
 // - the file is rewritten when it differs from the decision, also when someone
-//   else wrote it (`ha-agent check` keeps it truthful while the daemon is down).
+//   else wrote it (`ha-agent check` keeps it truthful while the daemon is down);
+// - what an operator asked for (maintenance, a switchover handing the VIP over:
+//   fault.ts decideTrack) is applied at once, neither confirmed nor damped, and
+//   neither is the way back from it; the yield file (keepalived.yield_file)
+//   says what the stored yield says, written before the track_file so that a
+//   switchover's yield and FAULT reach keepalived in that order.
 import type { AgentConfig } from '../config/index.js'
 import { readTrackFile, trackValue, writeTrackFile } from '../keepalived/index.js'
 import type { Logger } from '../log/index.js'
-import { decideFault, type FaultDecision } from './fault.js'
+import { decideTrack, type FaultDecision } from './fault.js'
 import { FlapDamper } from './flap.js'
 import type { DaemonState } from './state.js'
 
@@ -36,6 +41,10 @@ export class TrackDecider {
   private relativeSince: number | undefined
   /** what the file says as far as we know (undefined: not written by this process yet) */
   private written: boolean | undefined
+  /** the value written was an operator's (maintenance, a hand-over): leaving it is not damped either */
+  private writtenByOperator = false
+  /** what the yield file says as far as we know */
+  private yieldWritten: boolean | undefined
 
   constructor(
     config: AgentConfig,
@@ -49,7 +58,7 @@ export class TrackDecider {
 
   /** True once the file holds a decision of ours (or there is no file to write). */
   settled(config: AgentConfig): boolean {
-    return !config.keepalived?.track_file || this.written !== undefined
+    return (!config.keepalived?.track_file || this.written !== undefined) && (!config.keepalived?.yield_file || this.yieldWritten !== undefined)
   }
 
   /** Recomputes the decision from what the daemon knows, writes the file when it changes. */
@@ -59,10 +68,11 @@ export class TrackDecider {
       this.flapKey = key
       this.flap = new FlapDamper(config.cluster.flap_max, config.cluster.flap_window_ms, this.now)
     }
-    let next = decideFault({
+    let next = decideTrack({
       haproxy: config.checks.haproxy ? state.haproxy : null,
       verdict: state.latest,
       peers: state.peers,
+      operator: { maintenance: state.maintenance, ...(state.handover ? { handoverTo: state.handover.to } : {}) },
     })
     if (next.fault && next.relative) {
       const since = (this.relativeSince ??= this.now())
@@ -77,7 +87,7 @@ export class TrackDecider {
     } else this.relativeSince = undefined
     // Flap damping holds deep-check (relative health) changes only: a dead
     // HAProxy is never hidden, whatever the history.
-    if (!next.pending && this.written !== undefined && next.fault !== this.written && !next.haproxyGone) {
+    if (!next.pending && this.written !== undefined && next.fault !== this.written && !next.haproxyGone && !next.operator && !this.writtenByOperator) {
       const d = this.flap.shouldHold()
       if (d.hold) {
         if (d.started) this.opts.onFlapDamped({ reason: d.reason, held: this.written, wanted: next.fault })
@@ -86,6 +96,8 @@ export class TrackDecider {
     }
     const before = state.fault
     state.fault = next
+    const yieldPath = config.keepalived?.yield_file
+    if (yieldPath && this.yieldWritten !== state.yielding) this.writeYield(yieldPath, state.yielding)
     const path = config.keepalived?.track_file
     if (path && !next.pending && this.written !== next.fault) this.writeFile(path, next, before)
     return next
@@ -96,6 +108,11 @@ export class TrackDecider {
    * (`ha-agent check` while this daemon was stopped or frozen) or an operator.
    */
   reconcile(config: AgentConfig, state: DaemonState): void {
+    const yieldPath = config.keepalived?.yield_file
+    if (yieldPath && this.yieldWritten !== undefined && readTrackFile(yieldPath) !== trackValue(state.yielding)) {
+      this.opts.logger.warn({ yield_file: yieldPath, decided: state.yielding ? 1 : 0 }, 'yield file changed behind our back: rewriting it')
+      this.writeYield(yieldPath, state.yielding)
+    }
     const path = config.keepalived?.track_file
     if (!path || state.fault.pending || this.written === undefined) return
     const onDisk = readTrackFile(path)
@@ -110,11 +127,22 @@ export class TrackDecider {
     try {
       this.write(path, next.fault)
       this.written = next.fault
+      this.writtenByOperator = !!next.operator
       if (next.fault !== before.fault || before.pending) {
         this.opts.logger[next.fault ? 'warn' : 'info']({ track_file: path, fault: next.fault, reason: next.reason }, next.fault ? 'local fault: track_file set to 1' : 'track_file set to 0')
       }
     } catch (err) {
       this.opts.logger.error({ err, track_file: path }, 'cannot write keepalived track_file')
+    }
+  }
+
+  private writeYield(path: string, yielding: boolean): void {
+    try {
+      this.write(path, yielding)
+      if (this.yieldWritten !== undefined || yielding) this.opts.logger.info({ yield_file: path, yielding }, yielding ? 'yield file set to 1: priority lowered by its weight' : 'yield file set to 0')
+      this.yieldWritten = yielding
+    } catch (err) {
+      this.opts.logger.error({ err, yield_file: path }, 'cannot write keepalived yield file')
     }
   }
 }

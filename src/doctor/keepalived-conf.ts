@@ -79,7 +79,7 @@ function scriptChecks(m: KaModel, config: AgentConfig, peer: PeerPriority): Find
   const out: Finding[] = []
   const scripts = m.scripts.filter((s) => callsHaAgent(s.argv, 'check'))
   if (!scripts.length) {
-    return [error('keepalived.vrrp_script', where(m), 'no vrrp_script runs `ha-agent check`: the deep checks never reach keepalived (and with no daemon, nothing keeps the track_file)', 'add vrrp_script chk_ha_agent { script "/usr/bin/ha-agent check --timeout 800" interval 1 timeout 2 fall 2 rise 2 weight -10 } and track it')]
+    return [error('keepalived.vrrp_script', where(m), 'no vrrp_script runs `ha-agent check`: the deep checks never reach keepalived (and with no daemon, nothing keeps the track_file)', 'add vrrp_script chk_ha_agent { script "/usr/bin/ha-agent check --timeout 1500" interval 1 timeout 2 fall 2 rise 2 weight -10 } and track it')]
   }
   for (const s of scripts) {
     const tracking = m.instances.filter((i) => trackedScripts(i).some((r) => r.name === s.name))

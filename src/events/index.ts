@@ -7,6 +7,8 @@ export const EVENT_TYPES = [
   'cluster.split_brain',
   'cluster.split_brain_resolved',
   'cluster.flap_damped',
+  'vrrp.switchover',
+  'agent.maintenance',
   'agent.heartbeat',
   'agent.test',
 ] as const
@@ -23,6 +25,30 @@ export interface VrrpTransitionData {
   previous_state: VrrpState | null
   priority: number | null
   source: 'notify' | 'fifo'
+  /** the transition was asked for: a switchover under way, or this node in maintenance (absent otherwise) */
+  planned?: PlannedReason
+  [key: string]: unknown
+}
+
+/** Why a transition was expected: an operator moved the VIP (`ha-agent switchover`, `ha-agent maintenance`). */
+export type PlannedReason = 'switchover' | 'maintenance'
+
+/** `vrrp.switchover`: the VIP moved on purpose (sent by the node that handed it over). */
+export interface SwitchoverData {
+  node: string
+  from: string
+  to: string
+  forced: boolean
+  /** from the FAULT hand-over to the target's MASTER, by the best timestamps known; null when not known */
+  duration_ms: number | null
+  [key: string]: unknown
+}
+
+/** `agent.maintenance`: this node entered or left maintenance. */
+export interface MaintenanceData {
+  node: string
+  on: boolean
+  reason: string | null
   [key: string]: unknown
 }
 

@@ -5,3 +5,7 @@ export { forkOrderMicros, sharedBootMicros, checkForkOrder } from './fork-order.
 export { recordVrrpTransition, applyTransitionState, type RecordedTransition } from './record.js'
 export { readTrackFile, trackValue, writeTrackFile } from './track-file.js'
 export { NotifyOrder, notifyHoldMs, isHaAgentNotify, isNotifyProcess } from './inflight.js'
+export {
+  readMaintenance, writeMaintenance, readYield, writeYield, keepYieldFile, MAINTENANCE_OFF, NOT_YIELDING, MAINTENANCE_FILE, YIELD_STATE_FILE,
+  type MaintenanceState, type YieldState,
+} from './operator-state.js'

@@ -3,12 +3,13 @@
 // the outbox first, then the state file, never letting an older fork overwrite
 // a newer state. When state_dir cannot take the event (full disk), it is kept in
 // the spool under runtime_dir and the caller says so loudly.
-import type { AgentEvent } from '../events/index.js'
+import type { AgentEvent, PlannedReason } from '../events/index.js'
 import { StorageError } from '../errors/index.js'
 import type { RecordingConfig } from '../config/recording.js'
 import { eventIdMicros, openOutbox, spoolEvent } from '../outbox/index.js'
 import type { Transition } from './notify-args.js'
 import { isStale, readInstance, stateAfter, writeInstance } from './state-store.js'
+import { readMaintenance } from './operator-state.js'
 
 export interface RecordedTransition {
   event: AgentEvent
@@ -26,8 +27,16 @@ export type RecordingTarget = Pick<RecordingConfig, 'node' | 'state_dir' | 'runt
  * fork order in it, or by the FIFO reader). Throws StorageError only when the
  * spool under runtime_dir cannot take the event either.
  */
-export async function recordVrrpTransition(config: RecordingTarget, transition: Transition, id: string, source: 'notify' | 'fifo'): Promise<RecordedTransition> {
+export async function recordVrrpTransition(
+  config: RecordingTarget,
+  transition: Transition,
+  id: string,
+  source: 'notify' | 'fifo',
+  /** the daemon knows a switchover is under way; maintenance is read from state_dir here */
+  opts: { planned?: PlannedReason } = {},
+): Promise<RecordedTransition> {
   const stateDir = config.state_dir
+  const planned = opts.planned ?? (readMaintenance(stateDir).on ? 'maintenance' : undefined)
   const order = eventIdMicros(id)
   const at = new Date(Math.floor(order / 1000))
   const recorded = readInstance(stateDir, transition.instance)
@@ -46,6 +55,7 @@ export async function recordVrrpTransition(config: RecordingTarget, transition: 
       previous_state: stale ? null : (recorded?.state ?? null),
       priority: transition.priority,
       source,
+      ...(planned ? { planned } : {}),
     },
   }
   let event: AgentEvent

@@ -33,6 +33,7 @@ export const ALERTNAMES = {
   checkFailing: 'HaAgentCheckFailing',
   deadLetters: 'HaAgentDeadLetters',
   flapDamped: 'HaAgentFlapDamped',
+  maintenance: 'HaAgentMaintenance',
   test: 'HaAgentTest',
 } as const
 
@@ -79,6 +80,10 @@ export interface AlertConditions {
   }
   /** dead letters per webhook */
   deadLetters?: ReadonlyArray<{ webhook: string; count: number }>
+  /** `ha-agent maintenance` on this node */
+  maintenance?: { on: boolean; since?: string | null; reason?: string | null }
+  /** a FAULT here is one an operator asked for (maintenance, a switchover under way): it fires no FAULT alert */
+  planned?: boolean
 }
 
 export interface AlertEvent {
@@ -154,6 +159,15 @@ export function flapDampedAlert(node: string, startsAt: string, until: number, e
       `A deep check on ${node} changed state so often that ha-agent stopped following it (cluster.flap_max within cluster.flap_window_ms)` +
       `${reason ? `: ${reason}` : ''}. A dead HAProxy still moves the VIP; intermittent failures do not. Resolves by itself 15 minutes after the last damping.`,
   }, startsAt, until)
+}
+
+export function maintenanceAlert(node: string, startsAt: string, extra: Extra = {}, reason?: string | null): BookAlert {
+  return alert({ alertname: ALERTNAMES.maintenance, node, severity: 'info' }, extra, {
+    summary: `${node} is in maintenance${reason ? `: ${reason}` : ''}`,
+    description:
+      `An operator put ${node} in maintenance (\`ha-agent maintenance on\`): it stays out of MASTER, in FAULT, until \`ha-agent maintenance off\`, ` +
+      'also if its peer fails: meanwhile the pair has no standby. Its FAULT fires no HaAgentVrrpFault.',
+  }, startsAt)
 }
 
 export function testAlert(node: string, id: string, startsAt: string, until: number, extra: Extra = {}): BookAlert {

@@ -3,7 +3,7 @@
 // that carries them. Pure: the alerts themselves are alertmanager-alerts.ts;
 // the sink (alertmanager-sink.ts) sends and keeps the book.
 import {
-  alertKey, checkFailingAlert, ENDS_AFTER_INTERVALS, FLAP_ALERT_MS, flapDampedAlert, iso, later, splitBrainAlert, TEST_ALERT_MS, testAlert,
+  alertKey, checkFailingAlert, ENDS_AFTER_INTERVALS, FLAP_ALERT_MS, flapDampedAlert, iso, later, maintenanceAlert, splitBrainAlert, TEST_ALERT_MS, testAlert,
   vrrpFaultAlert, vrrpStoppedAlert, type AlertEvent, type Book, type BookAlert, type Change, type Extra, type PostableAlert,
 } from './alertmanager-alerts.js'
 
@@ -43,7 +43,8 @@ export function changesForEvent(book: Book, event: AlertEvent, nowMs: number, ex
       const fault = vrrpFaultAlert(node, instance, at, extra, d.priority as number | null | undefined)
       const stopped = vrrpStoppedAlert(node, instance, at, extra)
       // FAULT fires its alert, STOP its own; any other state (MASTER, BACKUP, DELETED) ends both.
-      if (d.state === 'FAULT') return [fire(book, fault), resolve(book, stopped, at)]
+      // A FAULT an operator asked for (maintenance, a switchover's hand-over) fires nothing.
+      if (d.state === 'FAULT') return d.planned ? [resolve(book, stopped, at)] : [fire(book, fault), resolve(book, stopped, at)]
       if (d.state === 'STOP') return [fire(book, stopped), resolve(book, fault, at)]
       return [resolve(book, fault, at), resolve(book, stopped, at)]
     }
@@ -57,6 +58,10 @@ export function changesForEvent(book: Book, event: AlertEvent, nowMs: number, ex
       return [resolve(book, splitBrainAlert(node, str(d.instance), (d.peers as string[]) ?? [], at, extra), at)]
     case 'cluster.flap_damped':
       return [fire(book, flapDampedAlert(node, at, Date.parse(at) + FLAP_ALERT_MS, extra, str(d.reason)))]
+    case 'agent.maintenance': {
+      const m = maintenanceAlert(node, str(d.since) || at, extra, d.reason as string | null | undefined)
+      return d.on ? [fire(book, m)] : [resolve(book, m, at)]
+    }
     case 'agent.test':
       // From now, not from when it was queued: the operator is waiting to see it arrive.
       return [fire(book, testAlert(node, event.id, iso(nowMs), nowMs + TEST_ALERT_MS, extra))]

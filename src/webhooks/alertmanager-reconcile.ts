@@ -5,11 +5,11 @@
 // alerts (alertmanager-alerts.ts) and the changes events make
 // (alertmanager-changes.ts) are.
 import {
-  ALERTNAMES, alertKey, checkFailingAlert, deadLettersAlert, iso, later, RESERVED_LABELS, splitBrainAlert, vrrpFaultAlert, vrrpStoppedAlert,
+  ALERTNAMES, alertKey, checkFailingAlert, deadLettersAlert, iso, later, maintenanceAlert, RESERVED_LABELS, splitBrainAlert, vrrpFaultAlert, vrrpStoppedAlert,
   type AlertConditions, type Book, type BookAlert, type Change, type Extra, type Labels,
 } from './alertmanager-alerts.js'
 
-type Kind = 'vrrp' | 'check' | 'split_brain' | 'dead_letters' | 'timed' | 'other'
+type Kind = 'vrrp' | 'check' | 'split_brain' | 'dead_letters' | 'maintenance' | 'timed' | 'other'
 
 function kindOf(a: BookAlert): Kind {
   if (a.until !== undefined) return 'timed'
@@ -23,13 +23,15 @@ function kindOf(a: BookAlert): Kind {
       return 'split_brain'
     case ALERTNAMES.deadLetters:
       return 'dead_letters'
+    case ALERTNAMES.maintenance:
+      return 'maintenance'
     default:
       return 'other'
   }
 }
 
 /** The event type that carries each kind (a webhook's `events` list decides whether it wants the kind). */
-const KIND_EVENT: Partial<Record<Kind, string>> = { vrrp: 'vrrp.transition', check: 'check.failed', split_brain: 'cluster.split_brain' }
+const KIND_EVENT: Partial<Record<Kind, string>> = { vrrp: 'vrrp.transition', check: 'check.failed', split_brain: 'cluster.split_brain', maintenance: 'agent.maintenance' }
 
 /**
  * The recorded state of a VRRP instance, if it is at least as new as the last
@@ -52,8 +54,11 @@ function holds(a: BookAlert, c: AlertConditions, seen: ReadonlyMap<string, numbe
     case 'vrrp': {
       const i = vrrpState(c, l.vrrp_instance, seen)
       if (i === undefined) return undefined
-      return i?.state === (l.alertname === ALERTNAMES.vrrpFault ? 'FAULT' : 'STOP')
+      if (l.alertname === ALERTNAMES.vrrpFault) return i?.state === 'FAULT' && !c.planned
+      return i?.state === 'STOP'
     }
+    case 'maintenance':
+      return c.maintenance ? c.maintenance.on : undefined
     case 'check': {
       if (!c.checks) return undefined
       const check = c.checks.find((x) => x.name === l.check)
@@ -78,12 +83,13 @@ function conditionAlerts(c: AlertConditions, node: string, nowMs: number, extra:
   const out: BookAlert[] = []
   for (const v of c.vrrp ?? []) {
     if (vrrpState(c, v.instance, seen) === undefined) continue
-    if (v.state === 'FAULT') out.push(vrrpFaultAlert(node, v.instance, v.since ?? now, extra))
+    if (v.state === 'FAULT' && !c.planned) out.push(vrrpFaultAlert(node, v.instance, v.since ?? now, extra))
     if (v.state === 'STOP') out.push(vrrpStoppedAlert(node, v.instance, v.since ?? now, extra))
   }
   for (const check of c.checks ?? []) if (check.status === 'fail') out.push(checkFailingAlert(node, check.name, now, extra, check.detail))
   for (const e of c.splitBrain?.reported ?? []) out.push(splitBrainAlert(node, e.instance, e.peers, e.since, extra))
   for (const w of c.deadLetters ?? []) if (w.count > 0) out.push(deadLettersAlert(node, w.webhook, w.count, now, extra))
+  if (c.maintenance?.on) out.push(maintenanceAlert(node, c.maintenance.since ?? now, extra, c.maintenance.reason))
   return out
 }
 

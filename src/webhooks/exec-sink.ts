@@ -19,7 +19,10 @@
 //   HA_AGENT_PRIORITY HA_AGENT_SOURCE    (vrrp.transition; STATE also for agent.*)
 //   HA_AGENT_CHECK HA_AGENT_DETAIL       (check.failed, check.recovered)
 //   HA_AGENT_PEERS (comma-separated)     (cluster.split_brain[_resolved], with INSTANCE)
-//   HA_AGENT_REASON                      (cluster.flap_damped)
+//   HA_AGENT_REASON                      (cluster.flap_damped, agent.maintenance)
+//   HA_AGENT_PLANNED                     (vrrp.transition: switchover or maintenance, when planned)
+//   HA_AGENT_FROM HA_AGENT_TO HA_AGENT_FORCED HA_AGENT_DURATION_MS   (vrrp.switchover)
+//   HA_AGENT_ON                          (agent.maintenance: true or false)
 // stdin: the `standard` body, {"type","timestamp","data"}: the bytes an HTTP receiver gets, no newline.
 //
 // Exit 0: delivered. Non-zero, a signal, a timeout, or a program that cannot be
@@ -45,7 +48,7 @@ const CLOSE_WAIT_MS = 200
 const DETAIL_MAX = 300
 
 /** data fields passed as HA_AGENT_<FIELD> */
-const DATA_ENV = ['instance', 'kind', 'state', 'previous_state', 'priority', 'source', 'check', 'detail', 'peers', 'reason'] as const
+const DATA_ENV = ['instance', 'kind', 'state', 'previous_state', 'priority', 'source', 'check', 'detail', 'peers', 'reason', 'planned', 'from', 'to', 'forced', 'duration_ms', 'on'] as const
 
 export interface ExecSinkOptions {
   /** PATH of the hook (default DEFAULT_PATH) */

@@ -33,7 +33,12 @@ function summary(event: AgentEvent): string {
   switch (event.type) {
     case 'vrrp.transition':
       return `${d.node}: ${d.kind === 'GROUP' ? 'group' : 'instance'} ${d.instance} is ${d.state}` +
-        (d.previous_state ? ` (was ${d.previous_state})` : '') + (d.priority != null ? `, priority ${d.priority}` : '')
+        (d.previous_state ? ` (was ${d.previous_state})` : '') + (d.priority != null ? `, priority ${d.priority}` : '') +
+        (d.planned ? ` (planned: ${d.planned})` : '')
+    case 'vrrp.switchover':
+      return `${d.node}: switchover${d.forced ? ' (forced)' : ''}: VIP moved from ${d.from} to ${d.to}` + (d.duration_ms != null ? ` in ${d.duration_ms} ms` : '')
+    case 'agent.maintenance':
+      return `${d.node}: maintenance ${d.on ? `ON${d.reason ? `: ${d.reason}` : ''} (out of MASTER until turned off)` : 'off'}`
     case 'check.failed':
       return `${d.node}: check ${d.check} failed: ${d.detail}`
     case 'check.recovered':
@@ -62,12 +67,16 @@ type Severity = 'critical' | 'error' | 'warning' | 'info'
  *   cluster.flap_damped  trigger warning; key node/flap
  *   agent.test        trigger info (the operator asked to see one arrive); key node/test
  *   agent.heartbeat   not sent: a heartbeat is not an incident (counted as delivered)
+ *   vrrp.switchover, agent.maintenance, and a FAULT they planned (data.planned):
+ *                     not sent: what an operator did on purpose is not an incident
  */
 function alertAction(event: AgentEvent): { key: string; action: 'trigger' | 'resolve'; severity: Severity } | null {
   const d = event.data as Record<string, unknown>
   switch (event.type) {
     case 'vrrp.transition': {
       const bad = d.state === 'FAULT' || d.state === 'STOP'
+      // The FAULT of a hand-over or of maintenance: asked for, nobody to wake.
+      if (bad && d.planned) return null
       return { key: `${d.node}/${d.instance}`, action: bad ? 'trigger' : 'resolve', severity: bad ? 'critical' : 'info' }
     }
     case 'check.failed':
@@ -84,6 +93,10 @@ function alertAction(event: AgentEvent): { key: string; action: 'trigger' | 'res
       return { key: `${d.node}/test`, action: 'trigger', severity: 'info' }
     case 'agent.heartbeat':
       // A heartbeat is not an incident: alerting receivers do not get one.
+      return null
+    case 'vrrp.switchover':
+    case 'agent.maintenance':
+      // Planned operations: the on-call person did them, or knows.
       return null
   }
 }

@@ -126,3 +126,59 @@ t.test('/healthz stays 200 whatever the health', async (t) => {
   t.equal(r.statusCode, 200)
   t.same(JSON.parse(r.body), { status: 'ok' })
 })
+
+t.test('in maintenance: /health 503 saying so (not the operator\'s free text), /master 503, /backup as the VRRP state says', async (t) => {
+  const app = appWith(
+    snapshot({
+      healthy: false,
+      instances: [inst('VI_1', 'FAULT')],
+      checks: [{ name: 'haproxy', status: 'pass', latency_ms: 3, detail: 'ok', checked_at: '2026-01-02T03:04:05.000Z' }],
+      maintenance: { on: true, since: '2026-01-02T03:04:05.000Z', reason: 'kernel update on rack 4, call Bob at 555-0100' },
+      track_file: { path: '/run/ha-agent/fault', fault: true, reason: 'maintenance: kernel update' },
+    }),
+    TOKEN,
+  )
+  const h = await app.inject({ url: '/health' })
+  t.equal(h.statusCode, 503)
+  t.same(JSON.parse(h.body), { healthy: false, reason: 'in maintenance since 2026-01-02T03:04:05.000Z' })
+  t.equal((await app.inject({ url: '/master' })).statusCode, 503)
+  const b = await app.inject({ url: '/backup' })
+  t.equal(b.statusCode, 503, 'keepalived holds it in FAULT: not a BACKUP that would take over')
+  t.match(JSON.parse(b.body), { holds: false, reason: 'VI_1 is FAULT' })
+})
+
+t.test('POST /switchover and /yield: the cluster token only, bodies parsed', async (t) => {
+  const calls: unknown[] = []
+  const snap = snapshot()
+  const app = buildApp({
+    snapshot: () => snap,
+    metrics: createMetrics(() => snap),
+    logger: silentLogger,
+    authorize: (h) => checkBearer(h, TOKEN) || checkBearer(h, 'prometheus-token-prometheus-token'),
+    actions: {
+      authorize: (h) => checkBearer(h, TOKEN),
+      switchover: async (req) => (calls.push(req), { code: 200, body: { ok: true, message: 'moved' } }),
+      clearYield: async () => (calls.push('yield'), { code: 200, body: { ok: true, was: true } }),
+    },
+  })
+  t.teardown(() => app.close())
+  const post = (url: string, payload: unknown, bearer?: string) =>
+    app.inject({ method: 'POST', url, payload: payload as object, headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) } })
+  t.equal((await post('/switchover', {})).statusCode, 401, 'no token')
+  t.equal((await post('/switchover', {}, 'prometheus-token-prometheus-token')).statusCode, 403, "a reader's token does not move the VIP")
+  t.same(calls, [])
+  let r = await post('/switchover', { to: 'ha1' }, TOKEN)
+  t.equal(r.statusCode, 200)
+  t.same(calls, [{ to: 'ha1', force: false, timeoutMs: 10_000 }], 'defaults filled in')
+  r = await post('/switchover', { to: 'ha1', force: true, timeout_ms: 3000 }, TOKEN)
+  t.same(calls.at(-1), { to: 'ha1', force: true, timeoutMs: 3000 })
+  r = await post('/switchover', { to: 'ha1', bogus: 1 }, TOKEN)
+  t.equal(r.statusCode, 400)
+  t.match(JSON.parse(r.body).error, /bogus|Unrecognized/)
+  t.equal((await post('/switchover', { timeout_ms: 10 ** 9 }, TOKEN)).statusCode, 400, 'a timeout past the limit')
+  t.equal((await post('/yield', { yield: true }, TOKEN)).statusCode, 400, 'only a yield dropped is asked for')
+  r = await post('/yield', { yield: false }, TOKEN)
+  t.equal(r.statusCode, 200)
+  t.equal(calls.at(-1), 'yield')
+  t.equal((await app.inject({ method: 'GET', url: '/switchover', headers: { authorization: `Bearer ${TOKEN}` } })).statusCode, 404, 'POST only')
+})

@@ -62,6 +62,9 @@ t.test('every metric from the snapshot, with its labels and values', async (t) =
   t.equal(value(e, 'ha_agent_flap_damped_total'), 1)
   t.same(samples(e, 'ha_agent_flap_damped_total')[0]!.labels, {}, 'no labels')
 
+  t.equal(value(e, 'ha_agent_maintenance'), 0, 'not in maintenance')
+  t.equal(value(e, 'ha_agent_yielding'), 0)
+  for (const result of ['moved', 'refused', 'failed']) t.equal(value(e, 'ha_agent_switchovers_total', { result }), 0, `switchovers ${result} from 0`)
   t.equal(value(e, 'ha_agent_config_last_reload_successful'), 1, 'no reload yet: successful')
   t.equal(value(e, 'ha_agent_config_last_reload_success_timestamp_seconds'), Date.parse(STARTED_AT) / 1000, 'the start time until a reload')
 })
@@ -79,8 +82,14 @@ t.test('values follow the snapshot from scrape to scrape', async (t) => {
     split_brain: [],
     track_file: null,
     reload: { ok: true, at: '2026-01-03T00:00:00.000Z', error: null },
+    maintenance: { on: true, since: STARTED_AT, reason: 'kernel update' },
+    yielding: true,
   }
+  m.switchovers.inc({ result: 'moved' })
   let e = await scrape(m)
+  t.equal(value(e, 'ha_agent_maintenance'), 1, 'in maintenance')
+  t.equal(value(e, 'ha_agent_yielding'), 1, 'yielding')
+  t.equal(value(e, 'ha_agent_switchovers_total', { result: 'moved' }), 1)
   t.equal(value(e, 'ha_agent_healthy'), 0)
   t.equal(value(e, 'ha_agent_ready'), 0)
   t.equal(value(e, 'ha_agent_vrrp_state', { vrrp_instance: 'VI_1', state: 'BACKUP' }), 1)
@@ -143,10 +152,11 @@ t.test('no label named instance or job; ha_agent_ prefix; Node defaults under th
     ours.sort(),
     [
       'ha_agent_build_info', 'ha_agent_check_duration_seconds', 'ha_agent_check_up', 'ha_agent_config_last_reload_success_timestamp_seconds',
-      'ha_agent_config_last_reload_successful', 'ha_agent_flap_damped_total', 'ha_agent_healthy', 'ha_agent_keepalived_up', 'ha_agent_outbox_dead',
+      'ha_agent_config_last_reload_successful', 'ha_agent_flap_damped_total', 'ha_agent_healthy', 'ha_agent_keepalived_up', 'ha_agent_maintenance', 'ha_agent_outbox_dead',
       'ha_agent_outbox_full', 'ha_agent_outbox_orphaned_events', 'ha_agent_outbox_pending', 'ha_agent_outbox_spooled', 'ha_agent_peer_up',
       'ha_agent_ready', 'ha_agent_split_brain', 'ha_agent_track_file_fault', 'ha_agent_transitions_total', 'ha_agent_vrrp_priority',
       'ha_agent_vrrp_state', 'ha_agent_webhook_dead_letters', 'ha_agent_webhook_deliveries_total', 'ha_agent_webhook_pending',
+      'ha_agent_yielding', 'ha_agent_switchovers_total',
     ].sort(),
     'the documented set',
   )

@@ -87,7 +87,7 @@ webhooks:
 
 t.test('a misspelt event type in a webhook\'s events: is an error, not a webhook that silently gets nothing', async (t) => {
   const problems = await problemsOf(() => loadConfig(write('events.yaml', 'webhooks:\n  - { name: ops, url: "https://x.test/", events: [vrrp.transition, vrrp.transitions] }\n')))
-  t.same(problems, ['webhooks[0].events[1]: unknown event type "vrrp.transitions": one of vrrp.transition, check.failed, check.recovered, cluster.split_brain, cluster.split_brain_resolved, cluster.flap_damped, agent.heartbeat, agent.test'])
+  t.same(problems, ['webhooks[0].events[1]: unknown event type "vrrp.transitions": one of vrrp.transition, check.failed, check.recovered, cluster.split_brain, cluster.split_brain_resolved, cluster.flap_damped, vrrp.switchover, agent.maintenance, agent.heartbeat, agent.test'])
   const ok = await loadConfig(write('events-ok.yaml', 'webhooks:\n  - { name: ops, url: "https://x.test/", events: [vrrp.transition, cluster.split_brain] }\n'))
   t.same(ok.webhooks[0]!.events, ['vrrp.transition', 'cluster.split_brain'])
 })

@@ -25,6 +25,10 @@ t.test('what ha-agent itself sends is accepted', async (t) => {
     withTransition({ kind: 'GROUP', state: 'FAULT', priority: null }),
     { op: 'webhook-test', timeoutMs: 10_000 },
     { op: 'webhook-test', name: 'ops', timeoutMs: 10_000 },
+    { op: 'switchover', force: false, timeoutMs: 10_000 },
+    { op: 'switchover', to: 'haproxy2', force: true, timeoutMs: 3000 },
+    { op: 'maintenance', action: 'on', reason: 'kernel update', force: false, timeoutMs: 10_000 },
+    { op: 'maintenance', action: 'status', force: false, timeoutMs: 10_000 },
   ]) {
     const r = parseControlRequest(req)
     t.ok(r.ok, `${JSON.stringify(req)}: ${r.ok ? 'ok' : r.error}`)
@@ -55,6 +59,10 @@ t.test('anything keepalived could never have sent is refused, naming the field',
     ['no op', {}, /^invalid request: op: /],
     ['an unknown check name', { op: 'check', only: ['rm -rf'], configPath: '/c' }, /^invalid request: only\.0: /],
     ['a webhook test with a huge timeout', { op: 'webhook-test', timeoutMs: 1e9 }, /^invalid request: timeoutMs: /],
+    ['a switchover without force', { op: 'switchover', timeoutMs: 1000 }, /^invalid request: force: /],
+    ['a switchover with an unknown key', { op: 'switchover', force: false, timeoutMs: 1000, priority: 255 }, /^invalid request: /],
+    ['a maintenance action that is none', { op: 'maintenance', action: 'maybe', force: false, timeoutMs: 1000 }, /^invalid request: action: /],
+    ['a reason with a newline (it goes to logs and events)', { op: 'maintenance', action: 'on', reason: 'a\nb', force: false, timeoutMs: 1000 }, /^invalid request: reason: control characters/],
     ['not an object', 'ping', /^invalid request: /],
     ['null', null, /^invalid request: /],
   ]

@@ -53,3 +53,20 @@ t.test('fails here and on every reachable peer: shared, exit 0, no fault', async
 t.test('the system check never makes a fault by itself', async (t) => {
   t.match(decideFault({ haproxy: up, verdict: verdict('system'), peers: [peer()] }), { fault: false, checkExit: 0 })
 })
+
+t.test('decideTrack: maintenance and a hand-over say FAULT whatever the health; check exits by health', async (t) => {
+  const { decideTrack } = await import('../../src/daemon/fault.js')
+  const base = { haproxy: up, verdict: verdict(), peers: [peer()] }
+  t.same(decideTrack({ ...base, operator: {} }), decideFault(base), 'nothing asked: the health rule')
+  t.same(decideTrack({ ...base, operator: { maintenance: { on: false, reason: 'x' } } }), decideFault(base))
+  t.match(decideTrack({ ...base, operator: { maintenance: { on: true, reason: 'kernel' } } }), { fault: true, operator: 'maintenance', reason: 'maintenance: kernel', checkExit: 0 })
+  t.match(decideTrack({ ...base, operator: { handoverTo: 'ha2' } }), { fault: true, operator: 'switchover', reason: 'switchover: handing the VIP over to ha2' })
+  const both = decideTrack({ ...base, operator: { maintenance: { on: true, reason: null }, handoverTo: 'ha2' } })
+  t.match(both, { operator: 'maintenance', reason: 'maintenance' }, 'maintenance says why first')
+  const pending = decideTrack({ haproxy: undefined, verdict: undefined, peers: [], operator: { maintenance: { on: true, reason: null } } })
+  t.match(pending, { fault: true, operator: 'maintenance' })
+  t.notOk(pending.pending, 'written before HAProxy answers: after a reboot keepalived must read 1')
+  const relative = decideTrack({ haproxy: up, verdict: verdict('pgbouncer'), peers: [peer()], operator: { maintenance: { on: true, reason: null } } })
+  t.notOk(relative.relative, 'no relative fault to confirm')
+  t.equal(relative.checkExit, 1, 'check still says the deep check fails')
+})

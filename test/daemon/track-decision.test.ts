@@ -16,7 +16,7 @@ const dir = mkdtempSync(join(tmpdir(), 'ha-agent-track-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 const track = join(dir, 'fault')
 const config = buildConfig(
-  { checks: { interval_ms: 500, haproxy: { socket: '/x' } }, keepalived: { track_file: track }, peers: ['http://p:9471'], cluster: { poll_interval_ms: 500, flap_max: 2, flap_window_ms: 60_000 } },
+  { checks: { interval_ms: 500, haproxy: { socket: '/x' } }, keepalived: { track_file: track, yield_file: null }, peers: ['http://p:9471'], cluster: { poll_interval_ms: 500, flap_max: 2, flap_window_ms: 60_000 } },
   null,
   { env: {} },
 )
@@ -132,4 +132,100 @@ t.test('reconcile rewrites a file someone else changed (check, while the daemon 
   t.same(s.writes, ['0', '0'])
   s.decider.reconcile(config, s.state)
   t.same(s.writes, ['0', '0'], 'nothing to do when it agrees')
+})
+
+const withYield = buildConfig(
+  { checks: { interval_ms: 500, haproxy: { socket: '/x' } }, keepalived: { track_file: track, yield_file: join(dir, 'yield') }, peers: ['http://p:9471'], cluster: { poll_interval_ms: 500, flap_max: 2, flap_window_ms: 60_000 } },
+  null,
+  { env: {} },
+)
+/** the writer records both files: `fault=1`, `yield=0` */
+function setupBoth() {
+  let now = 1_000_000
+  const writes: string[] = []
+  const state = new DaemonState()
+  const decider = new TrackDecider(withYield, {
+    logger: silentLogger,
+    now: () => now,
+    write: (path, v) => {
+      writes.push(`${path.endsWith('yield') ? 'yield' : 'fault'}=${v ? 1 : 0}`)
+      writeFileSync(path, v ? '1\n' : '0\n')
+    },
+    hurry: () => {},
+    onFlapDamped: () => {},
+  })
+  return { state, decider, writes, advance: (ms: number) => (now += ms), now: () => now }
+}
+
+t.test('maintenance: FAULT at once, even before HAProxy has answered, whatever the health, and not damped', async (t) => {
+  const s = setupBoth()
+  s.state.maintenance = { on: true, since: 'x', reason: 'kernel update' }
+  t.match(s.decider.decide(withYield, s.state), { fault: true, operator: 'maintenance', reason: 'maintenance: kernel update' })
+  t.notOk(s.state.fault.pending, 'not pending: the file holds it before keepalived starts (a reboot)')
+  t.same(s.writes, ['yield=0', 'fault=1'])
+  t.ok(s.decider.settled(withYield), 'both files written: ready')
+  s.state.haproxy = { up: true, detail: 'ok', since: 0 }
+  s.state.latest = passing
+  s.state.peers = [betterPeer]
+  t.match(s.decider.decide(withYield, s.state), { fault: true, operator: 'maintenance', checkExit: 0 }, 'healthy, still FAULT; check exits by health')
+  // on and off and on again, faster than flap_max allows deep checks: never held
+  for (let i = 0; i < 3; i++) {
+    s.state.maintenance = { on: false, since: null, reason: null }
+    t.match(s.decider.decide(withYield, s.state), { fault: false, reason: 'healthy' })
+    s.state.maintenance = { on: true, since: 'x', reason: null }
+    t.match(s.decider.decide(withYield, s.state), { fault: true, reason: 'maintenance' })
+  }
+  t.same(s.writes.filter((w) => w.startsWith('fault')), ['fault=1', 'fault=0', 'fault=1', 'fault=0', 'fault=1', 'fault=0', 'fault=1'])
+})
+
+t.test('maintenance holds over a relative fault under confirmation and over HAProxy gone', async (t) => {
+  const s = setupBoth()
+  s.state.haproxy = { up: false, detail: 'closed', since: 0 }
+  s.state.maintenance = { on: true, since: 'x', reason: null }
+  t.match(s.decider.decide(withYield, s.state), { fault: true, operator: 'maintenance', haproxyGone: true, checkExit: 1 })
+  s.state.haproxy = { up: true, detail: 'ok', since: 0 }
+  s.state.latest = failing('pgbouncer')
+  s.state.peers = [betterPeer]
+  const d = s.decider.decide(withYield, s.state)
+  t.match(d, { fault: true, operator: 'maintenance' })
+  t.notOk(d.confirming, 'nothing to confirm: the operator said so')
+})
+
+t.test('a switchover: yield file first, then FAULT; leaving the hand-over is not damped, the yield stays', async (t) => {
+  const s = setupBoth()
+  s.state.haproxy = { up: true, detail: 'ok', since: 0 }
+  s.state.latest = passing
+  s.decider.decide(withYield, s.state)
+  t.same(s.writes, ['yield=0', 'fault=0'])
+  // two deep-check flips fill the flap window (flap_max 2)
+  s.state.peers = [betterPeer]
+  for (const v of [failing('pgbouncer'), passing]) {
+    s.state.latest = v
+    s.decider.decide(withYield, s.state)
+    s.advance(1000)
+    s.state.latestStartedAt = s.state.peersStartedAt = s.now()
+    s.decider.decide(withYield, s.state)
+  }
+  s.writes.length = 0
+  s.state.yielding = true
+  s.state.handover = { to: 'p', since: s.now() }
+  t.match(s.decider.decide(withYield, s.state), { fault: true, operator: 'switchover', reason: 'switchover: handing the VIP over to p' })
+  t.same(s.writes, ['yield=1', 'fault=1'], 'in that order: keepalived lowers the priority, then drops the VIP')
+  s.state.handover = undefined
+  t.match(s.decider.decide(withYield, s.state), { fault: false, reason: 'healthy' }, 'back: not held by flap damping')
+  t.same(s.writes, ['yield=1', 'fault=1', 'fault=0'])
+  t.equal(readFileSync(join(dir, 'yield'), 'utf8'), '1\n', 'the yield stays')
+})
+
+t.test('settled waits for the yield file too; reconcile puts it right', async (t) => {
+  const s = setupBoth()
+  s.state.haproxy = { up: true, detail: 'ok', since: 0 }
+  s.decider.decide(withYield, s.state)
+  t.ok(s.decider.settled(withYield))
+  writeFileSync(join(dir, 'yield'), '1\n')
+  s.decider.reconcile(withYield, s.state)
+  t.equal(readFileSync(join(dir, 'yield'), 'utf8'), '0\n')
+  const fresh = new TrackDecider(withYield, { logger: silentLogger, write: () => { throw new Error('EROFS') }, hurry: () => {}, onFlapDamped: () => {} })
+  fresh.decide(withYield, s.state)
+  t.notOk(fresh.settled(withYield), 'files not written: not ready')
 })

@@ -57,6 +57,7 @@ const LIGHT: Record<string, string> = {
   'config/recording.ts': "`notify`'s lenient config (no secrets): not in config/index.ts, loaded only by `notify` without a daemon",
   'control/client.ts': 'the client side of the control socket, without the server and its request schemas (zod)',
   'keepalived/fork-order.ts': '`notify` while the daemon answers: without record.ts (the outbox, yaml and zod)',
+  'keepalived/operator-state.ts': '`check` keeping the track files without a daemon honours maintenance and the yield: without record.ts',
   'keepalived/notify-args.ts': '`notify` while the daemon answers, and the control protocol: without record.ts (the outbox, yaml and zod)',
   'keepalived/record.ts': '`notify` recording by itself: loaded only when the daemon does not answer',
   'keepalived/track-file.ts': '`check` writing the track_file without a daemon: without record.ts, the FIFO and the state store',

@@ -93,3 +93,13 @@ t.test('vrrpEventTime', async (t) => {
   t.same(vrrpEventTime(vrrp('FAULT')), { instance: 'VI_1', at: T0 })
   t.equal(vrrpEventTime(ev('check.failed', {})), undefined)
 })
+
+t.test('maintenance fires HaAgentMaintenance (info) and off resolves it; a planned FAULT fires no FAULT alert; a switchover changes nothing', async (t) => {
+  const on = changesForEvent(empty, ev('agent.maintenance', { on: true, reason: 'kernel', since: iso(T0 - 1000) }), T0)
+  matchList(t, on, [{ op: 'fire', alert: { labels: { alertname: 'HaAgentMaintenance', node: 'ha1', severity: 'info' }, startsAt: iso(T0 - 1000), annotations: { summary: 'ha1 is in maintenance: kernel' } } }])
+  const book = deliver(empty, on)
+  matchList(t, changesForEvent(book, ev('agent.maintenance', { on: false, reason: 'kernel' }, T0 + 5000), T0 + 5000), [{ op: 'resolve', endsAt: iso(T0 + 5000) }])
+  const planned = { ...vrrp('FAULT'), data: { ...vrrp('FAULT').data, planned: 'maintenance' } }
+  t.same(summary(changesForEvent(empty, planned, T0)), [`resolve ${ALERTNAMES.vrrpStopped}`], 'no HaAgentVrrpFault')
+  t.same(changesForEvent(empty, ev('vrrp.switchover', { from: 'ha1', to: 'ha2' }), T0), [])
+})

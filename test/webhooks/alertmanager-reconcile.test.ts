@@ -77,3 +77,15 @@ t.test('reconcile: timed alerts expire, unwanted kinds end, changed webhook labe
     { op: 'fire', alert: { labels: { alertname: 'HaAgentVrrpFault', pair: 'b' }, startsAt: iso(T0) } },
   ])
 })
+
+t.test('reconcile: a node in maintenance (or handing the VIP over) is in FAULT on purpose: no FAULT alert; the maintenance alert follows', async (t) => {
+  const c = { node: 'ha1', vrrp: [{ instance: 'VI_1', state: 'FAULT', since: iso(T0 - 7000) }], maintenance: { on: true, since: iso(T0 - 8000), reason: 'kernel' }, planned: true }
+  const fired = reconcile(empty, c, { nowMs: T0, node: 'x', idle: true }).changes
+  matchList(t, fired, [{ op: 'fire', alert: { labels: { alertname: 'HaAgentMaintenance' }, startsAt: iso(T0 - 8000) } }], 'only the maintenance alert')
+  const faulted = deliver(empty, changesForEvent(empty, vrrp('FAULT', T0 - 7000), T0 - 7000))
+  matchList(t, reconcile(faulted, c, { nowMs: T0, node: 'x', idle: true }).changes.filter((ch) => ch.op === 'resolve'), [{ alert: { labels: { alertname: 'HaAgentVrrpFault' } } }],
+    'a FAULT alert fired before maintenance was known ends')
+  const book = deliver(empty, fired)
+  matchList(t, reconcile(book, { ...c, maintenance: { on: false }, planned: false, vrrp: [{ instance: 'VI_1', state: 'BACKUP', since: iso(T0) }] }, { nowMs: T0 + 1000, node: 'x', idle: true }).changes, [{ op: 'resolve', alert: { labels: { alertname: 'HaAgentMaintenance' } } }])
+  t.same(reconcile(book, { node: 'ha1' }, { nowMs: T0 + 1000, node: 'x', idle: true }).changes, [], 'maintenance not known: nothing changes')
+})

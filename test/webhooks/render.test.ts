@@ -110,3 +110,23 @@ t.test('several secrets: one v1 signature per secret, in order, space-separated'
   const none = buildConfig({ webhooks: [{ name: 'w', url: 'https://x.test/' }] }, null).webhooks[0]!
   t.notOk('webhook-signature' in renderRequest(event, none, Date.now())!.headers, 'no secret, no signature header')
 })
+
+t.test('planned operations: vrrp.switchover and agent.maintenance in every format; a planned FAULT pages nobody', async (t) => {
+  const switched: AgentEvent = { id: 'msg_0006253f1a2b3c4d0011223345', type: 'vrrp.switchover', timestamp: event.timestamp, data: { node: 'haproxy1', from: 'haproxy1', to: 'haproxy2', forced: false, duration_ms: 14 } }
+  const maint: AgentEvent = { id: 'msg_0006253f1a2b3c4d0011223346', type: 'agent.maintenance', timestamp: event.timestamp, data: { node: 'haproxy1', on: true, reason: 'kernel update' } }
+  const plannedFault: AgentEvent = { ...event, data: { ...event.data, planned: 'switchover' } }
+  const std = JSON.parse(renderRequest(switched, webhook('standard'), Date.now())!.body)
+  t.same(std.data, switched.data, 'standard: the data as it is')
+  t.equal(JSON.parse(renderRequest(switched, webhook('slack'), Date.now())!.body).text, 'haproxy1: switchover: VIP moved from haproxy1 to haproxy2 in 14 ms')
+  t.equal(JSON.parse(renderRequest(maint, webhook('slack'), Date.now())!.body).text, 'haproxy1: maintenance ON: kernel update (out of MASTER until turned off)')
+  t.equal(JSON.parse(renderRequest({ ...maint, data: { node: 'haproxy1', on: false, reason: null } }, webhook('slack'), Date.now())!.body).text, 'haproxy1: maintenance off')
+  t.match(JSON.parse(renderRequest(plannedFault, webhook('slack'), Date.now())!.body).text, /is FAULT \(was MASTER\), priority 250 \(planned: switchover\)$/)
+  t.equal(renderRequest(switched, webhook('pagerduty'), Date.now()), null, 'pagerduty: a switchover is no incident')
+  t.equal(renderRequest(maint, webhook('pagerduty'), Date.now()), null, 'nor maintenance')
+  t.equal(renderRequest(plannedFault, webhook('pagerduty'), Date.now()), null, 'nor the FAULT it planned')
+  t.match(JSON.parse(renderRequest({ ...plannedFault, data: { ...plannedFault.data, state: 'MASTER' } }, webhook('pagerduty'), Date.now())!.body), { event_action: 'resolve' }, 'what follows still resolves')
+  const { hookEnvironment } = await import('../../src/webhooks/exec-sink.js')
+  t.match(hookEnvironment(switched, 'hook'), { HA_AGENT_EVENT_TYPE: 'vrrp.switchover', HA_AGENT_FROM: 'haproxy1', HA_AGENT_TO: 'haproxy2', HA_AGENT_FORCED: 'false', HA_AGENT_DURATION_MS: '14' })
+  t.match(hookEnvironment(maint, 'hook'), { HA_AGENT_ON: 'true', HA_AGENT_REASON: 'kernel update' })
+  t.match(hookEnvironment(plannedFault, 'hook'), { HA_AGENT_STATE: 'FAULT', HA_AGENT_PLANNED: 'switchover' })
+})

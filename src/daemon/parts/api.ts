@@ -5,6 +5,7 @@ import { describeSystemError } from '../../errors/index.js'
 import { isLoopbackHost, splitHostPort, type AgentConfig } from '../../config/index.js'
 import type { DaemonContext } from '../context.js'
 import type { Part } from '../lifecycle.js'
+import { apiActions, type Operations } from '../operations.js'
 
 /** The tokens the API accepts: the cluster's (peers) and the API's own (Prometheus, people). */
 function acceptedTokens(config: AgentConfig): string[] {
@@ -34,6 +35,7 @@ export function apiPart(ctx: DaemonContext): Part {
           return !tokens.length || tokens.some((t) => checkBearer(header, t))
         },
         ...(tls?.cert && tls.key ? { https: { cert: tls.cert, key: tls.key } } : {}),
+        actions: apiActions(ctx, () => ctx.service<Operations>('operations')),
       })
       const { host, port } = splitHostPort(listen)
       try {

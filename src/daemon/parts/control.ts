@@ -10,6 +10,8 @@ import type { DaemonContext } from '../context.js'
 import type { Part } from '../lifecycle.js'
 import { freshFor, knownVerdict } from '../verdict.js'
 import { noteTransition } from './keepalived.js'
+import { plannedNow } from '../planned.js'
+import type { Operations } from '../operations.js'
 
 /** How long a notify waits for the ones forked before it (its client gives the daemon 1000 ms in all). */
 const NOTIFY_SETTLE_MS = 600
@@ -49,7 +51,8 @@ export async function handleControl(ctx: DaemonContext, req: ControlRequest): Pr
       // leaves the waiting notify time to record by itself before it gives up on us.
       const before = await ctx.notifies.settle(order, req.pid, NOTIFY_SETTLE_MS)
       if (before.length) ctx.logger.warn({ id: req.id, instance: req.transition.instance, earlier_notify_pids: before }, `recording a transition while notifies forked before it are still running after ${NOTIFY_SETTLE_MS} ms; webhooks still get them in fork order`)
-      const r = await recordVrrpTransition(config, req.transition, req.id, 'notify')
+      const planned = plannedNow(ctx.state)
+      const r = await recordVrrpTransition(config, req.transition, req.id, 'notify', planned ? { planned } : {})
       ctx.notifies.markRecorded(req.pid, order)
       if (r.problem) ctx.logger.error({ id: r.event.id, instance: req.transition.instance, problem: r.problem }, r.stored === 'spool' ? 'VRRP transition spooled: state_dir cannot take it' : 'VRRP transition recorded with a problem')
       ctx.service<Dispatcher>('dispatcher')?.kick()
@@ -65,6 +68,18 @@ export async function handleControl(ctx: DaemonContext, req: ControlRequest): Pr
       const ev = await outbox.append({ type: 'agent.test', data: { node: config.node, state: 'test' }, only: targets.map((w) => w.name) })
       dispatcher.kick()
       return { ok: true, deliveries: await dispatcher.waitFor(ev.id, req.timeoutMs) }
+    }
+    case 'switchover': {
+      const ops = ctx.service<Operations>('operations')
+      if (!ops) return { ok: false, error: 'the daemon is stopping' }
+      const o = await ops.switchover({ ...(req.to ? { to: req.to } : {}), force: req.force, timeoutMs: req.timeoutMs })
+      return { ...o, operation: 'switchover' }
+    }
+    case 'maintenance': {
+      const ops = ctx.service<Operations>('operations')
+      if (!ops) return { ok: false, error: 'the daemon is stopping' }
+      const o = await ops.maintenance({ action: req.action, ...(req.reason !== undefined ? { reason: req.reason } : {}), force: req.force, timeoutMs: req.timeoutMs })
+      return { ...o, operation: 'maintenance' }
     }
   }
 }

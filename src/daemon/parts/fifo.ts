@@ -4,6 +4,7 @@ import type { Dispatcher } from '../../webhooks/index.js'
 import type { DaemonContext } from '../context.js'
 import type { Part } from '../lifecycle.js'
 import { noteTransition } from './keepalived.js'
+import { plannedNow } from '../planned.js'
 
 /** keepalived's notify_fifo: transitions in keepalived's own order, no process per transition. */
 export function fifoPart(ctx: DaemonContext): Part {
@@ -23,7 +24,8 @@ export function fifoPart(ctx: DaemonContext): Part {
           queue = queue.then(async () => {
             const c = ctx.config()
             try {
-              const r = await recordVrrpTransition(c, t, id, 'fifo')
+              const planned = plannedNow(ctx.state)
+              const r = await recordVrrpTransition(c, t, id, 'fifo', planned ? { planned } : {})
               if (r.problem) ctx.logger.error({ id, problem: r.problem }, 'VRRP transition from the notify FIFO recorded with a problem')
               ctx.service<Dispatcher>('dispatcher')?.kick()
             } catch (err) {
