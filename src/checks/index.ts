@@ -1,7 +1,9 @@
 import type { AgentConfig } from '../config/index.js'
 import { measured } from './deadline.js'
 import { probeHaproxy } from './haproxy.js'
-import { probePgbouncer } from './pgbouncer.js'
+import { HeldProtocolProbes } from './held-probe.js'
+import { PgSessionHolder } from './pg-held.js'
+import { probePgbouncer, type PgbouncerHeld } from './pgbouncer.js'
 import { probePostgres } from './postgres.js'
 import { probeSystem } from './system.js'
 import { CHECK_NAMES, type CheckName, type CheckResult, type Verdict } from './types.js'
@@ -14,8 +16,42 @@ export function configuredChecks(config: AgentConfig): CheckName[] {
   return CHECK_NAMES.filter((name) => config.checks[name] !== undefined)
 }
 
+/**
+ * The connections the daemon's check loop holds from round to round (a
+ * PostgreSQL session, a connection per PgBouncer, admin-console sessions).
+ * `ha-agent check` holds none: each of its probes opens and closes its own.
+ */
+export interface HeldConnections {
+  postgres: PgSessionHolder
+  pgbouncer: PgbouncerHeld
+  close(): void
+}
+
+export function createHeldConnections(): HeldConnections {
+  const admin = new Map<string, PgSessionHolder>()
+  const probes = new HeldProtocolProbes()
+  const postgres = new PgSessionHolder()
+  return {
+    postgres,
+    pgbouncer: {
+      probes,
+      admin(target) {
+        let h = admin.get(target)
+        if (!h) admin.set(target, (h = new PgSessionHolder()))
+        return h
+      },
+    },
+    close() {
+      postgres.close()
+      probes.close()
+      for (const h of admin.values()) h.close()
+      admin.clear()
+    },
+  }
+}
+
 /** One check under its deadline; never throws. */
-export function runCheck(name: CheckName, config: AgentConfig, timeoutMs: number): Promise<CheckResult> {
+export function runCheck(name: CheckName, config: AgentConfig, timeoutMs: number, held?: HeldConnections): Promise<CheckResult> {
   const c = config.checks
   return measured(name, timeoutMs, async (signal) => {
     switch (name) {
@@ -23,10 +59,10 @@ export function runCheck(name: CheckName, config: AgentConfig, timeoutMs: number
         if (c.haproxy) return probeHaproxy(c.haproxy, timeoutMs)
         break
       case 'pgbouncer':
-        if (c.pgbouncer) return probePgbouncer(c.pgbouncer, timeoutMs, signal)
+        if (c.pgbouncer) return probePgbouncer(c.pgbouncer, timeoutMs, signal, held?.pgbouncer)
         break
       case 'postgres':
-        if (c.postgres) return probePostgres(c.postgres, timeoutMs, signal)
+        if (c.postgres) return probePostgres(c.postgres, timeoutMs, signal, held?.postgres)
         break
       case 'system':
         if (c.system) return probeSystem(c.system)
@@ -39,13 +75,15 @@ export function runCheck(name: CheckName, config: AgentConfig, timeoutMs: number
 export interface RunChecksOptions {
   only?: readonly CheckName[]
   timeoutMs?: number
+  /** the daemon's held connections (createHeldConnections) */
+  held?: HeldConnections
 }
 
 /** Runs the checks in parallel; resolves within the deadline whatever hangs. Never rejects. */
 export async function runChecks(config: AgentConfig, opts: RunChecksOptions = {}): Promise<Verdict> {
   const names = opts.only?.length ? [...new Set(opts.only)] : configuredChecks(config)
   const timeoutMs = opts.timeoutMs ?? config.checks.timeout_ms
-  const checks = await Promise.all(names.map((name) => runCheck(name, config, timeoutMs)))
+  const checks = await Promise.all(names.map((name) => runCheck(name, config, timeoutMs, opts.held)))
   return {
     healthy: checks.every((c) => c.status === 'pass'),
     checks,

@@ -4,7 +4,7 @@
 // from what is established for it (fall / rise under way), or a relative fault
 // confirms, rounds come every fastInterval() instead, as HAProxy's `fastinter`
 // does: detection is quick and the steady state is cheap.
-import { runChecks, type Verdict } from '../../checks/index.js'
+import { createHeldConnections, runChecks, type Verdict } from '../../checks/index.js'
 import type { AgentConfig } from '../../config/index.js'
 import { fastInterval, type DaemonContext, type Hurry } from '../context.js'
 import { CheckDebouncer } from '../debounce.js'
@@ -27,6 +27,8 @@ export function checkLoopPart(ctx: DaemonContext, afterRound: () => void): Part 
       let debouncer = new CheckDebouncer(ctx.config().checks.fall, ctx.config().checks.rise)
       let stopped = false
       let running: Promise<Verdict> | undefined
+      // The PostgreSQL session and the PgBouncer connections, held from round to round.
+      const held = createHeldConnections()
 
       /** a check whose result is not (yet) what is established for it */
       let changing = false
@@ -50,7 +52,7 @@ export function checkLoopPart(ctx: DaemonContext, afterRound: () => void): Part 
         // Never overlapping: a slow round is shared by whoever asks meanwhile.
         const config = ctx.config()
         const startedAt = Date.now()
-        running ??= runChecks(config)
+        running ??= runChecks(config, { held })
           .then(async (v) => {
             const verdict: Verdict = { ...v, source: 'daemon' }
             // A round finishing after stop (or a reload that removed this loop) decides nothing.
@@ -82,6 +84,7 @@ export function checkLoopPart(ctx: DaemonContext, afterRound: () => void): Part 
           stopped = true
           loop.stop()
           await running?.catch(() => undefined)
+          held.close()
         },
       }
     },
