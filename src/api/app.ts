@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { Logger } from '../log/index.js'
 import type { AgentMetrics } from './metrics.js'
 import type { StatusSnapshot } from './status.js'
+import { registerStatusStream, type StatusFeed } from './stream.js'
 
 export interface AppOptions {
   snapshot(): StatusSnapshot
@@ -14,6 +15,8 @@ export interface AppOptions {
   authorize?: (header: string | undefined) => boolean
   /** serve HTTPS with this certificate chain and key (PEM) */
   https?: { cert: string; key: string }
+  /** GET /status/stream pushes the snapshot from this feed (peers listen to it instead of polling) */
+  feed?: StatusFeed
 }
 
 /** Routes anyone may ask: each answers one bit (alive, healthy, holds a VRRP state). */
@@ -91,6 +94,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.get('/master', { config: PUBLIC }, role('MASTER'))
   app.get('/backup', { config: PUBLIC }, role('BACKUP'))
   app.get('/status', async () => opts.snapshot())
+  if (opts.feed) registerStatusStream(app, opts.feed)
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', opts.metrics.registry.contentType)
     return opts.metrics.registry.metrics()

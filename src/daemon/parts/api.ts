@@ -34,6 +34,7 @@ export function apiPart(ctx: DaemonContext): Part {
           return !tokens.length || tokens.some((t) => checkBearer(header, t))
         },
         ...(tls?.cert && tls.key ? { https: { cert: tls.cert, key: tls.key } } : {}),
+        feed: ctx.feed,
       })
       const { host, port } = splitHostPort(listen)
       try {

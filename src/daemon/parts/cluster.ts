@@ -7,7 +7,7 @@ import type { Part } from '../lifecycle.js'
 export function clusterPart(ctx: DaemonContext): Part {
   return {
     name: 'cluster',
-    key: (c) => (c.peers.length ? [c.node, c.peers, c.cluster.poll_interval_ms, c.cluster.poll_timeout_ms, c.cluster.split_brain_after_ms] : null),
+    key: (c) => (c.peers.length ? [c.node, c.peers, c.cluster.poll_interval_ms, c.cluster.poll_timeout_ms, c.cluster.split_brain_after_ms, c.cluster.push, c.cluster.full_poll_interval_ms] : null),
     async start(config) {
       ctx.state.peers = []
       ctx.state.splitBrain = []

@@ -17,6 +17,8 @@ export function noteTransition(ctx: DaemonContext, instance: string, state: stri
   if (!ctx.state.noteTransition({ instance, state, at, source })) return
   ctx.metrics.transitions.inc({ vrrp_instance: instance, state })
   ctx.logger.info({ instance, state, source }, 'VRRP transition')
+  // peers hear of it now (split brain), not at the next check round
+  ctx.decide()
 }
 
 /**
