@@ -1,6 +1,6 @@
 import type { AgentConfig } from '../config/index.js'
 import { measured } from './deadline.js'
-import { probeHaproxy } from './haproxy.js'
+import { probeHaproxy, type HaproxyAsk } from './haproxy.js'
 import { HeldProtocolProbes } from './held-probe.js'
 import { PgSessionHolder } from './pg-held.js'
 import { probePgbouncer, type PgbouncerHeld } from './pgbouncer.js'
@@ -9,6 +9,7 @@ import { probeSystem } from './system.js'
 import { CHECK_NAMES, type CheckName, type CheckResult, type Verdict } from './types.js'
 
 export { CHECK_NAMES, type CheckName, type CheckResult, type Verdict } from './types.js'
+export type { HaproxyAsk } from './haproxy.js'
 export { probeProtocol, splitHostPort } from './pgbouncer.js'
 
 /** The checks this config turns on, in a stable order. */
@@ -24,6 +25,8 @@ export function configuredChecks(config: AgentConfig): CheckName[] {
 export interface HeldConnections {
   postgres: PgSessionHolder
   pgbouncer: PgbouncerHeld
+  /** HAProxy's runtime API on the watch's connection (set by the daemon) */
+  haproxy?: HaproxyAsk
   close(): void
 }
 
@@ -56,7 +59,7 @@ export function runCheck(name: CheckName, config: AgentConfig, timeoutMs: number
   return measured(name, timeoutMs, async (signal) => {
     switch (name) {
       case 'haproxy':
-        if (c.haproxy) return probeHaproxy(c.haproxy, timeoutMs)
+        if (c.haproxy) return probeHaproxy(c.haproxy, timeoutMs, held?.haproxy)
         break
       case 'pgbouncer':
         if (c.pgbouncer) return probePgbouncer(c.pgbouncer, timeoutMs, signal, held?.pgbouncer)

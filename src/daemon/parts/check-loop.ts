@@ -9,6 +9,7 @@ import type { AgentConfig } from '../../config/index.js'
 import { fastInterval, type DaemonContext, type Hurry } from '../context.js'
 import { CheckDebouncer } from '../debounce.js'
 import type { Part } from '../lifecycle.js'
+import type { HaproxyAsker } from './haproxy-watch.js'
 import { startRoundLoop } from '../../rounds/index.js'
 
 export interface CheckLoop extends Hurry {
@@ -29,6 +30,8 @@ export function checkLoopPart(ctx: DaemonContext, afterRound: () => void): Part 
       let running: Promise<Verdict> | undefined
       // The PostgreSQL session and the PgBouncer connections, held from round to round.
       const held = createHeldConnections()
+      // ... and the HAProxy check on the watch's connection
+      held.haproxy = (command, timeoutMs) => ctx.service<HaproxyAsker>('HAProxy watch')?.ask(command, timeoutMs)
 
       /** a check whose result is not (yet) what is established for it */
       let changing = false
