@@ -5,7 +5,7 @@ import { HeldProtocolProbes } from './held-probe.js'
 import { PgSessionHolder } from './pg-held.js'
 import { probePgbouncer, type PgbouncerHeld } from './pgbouncer.js'
 import { probePostgres } from './postgres.js'
-import { probeSystem } from './system.js'
+import { HeldAddresses, probeSystem } from './system.js'
 import { CHECK_NAMES, type CheckName, type CheckResult, type Verdict } from './types.js'
 
 export { CHECK_NAMES, type CheckName, type CheckResult, type Verdict } from './types.js'
@@ -27,6 +27,8 @@ export interface HeldConnections {
   pgbouncer: PgbouncerHeld
   /** HAProxy's runtime API on the watch's connection (set by the daemon) */
   haproxy?: HaproxyAsk
+  /** the host's addresses (the system check's VIPs): tell it of a VRRP transition */
+  addresses: HeldAddresses
   close(): void
 }
 
@@ -36,6 +38,7 @@ export function createHeldConnections(): HeldConnections {
   const postgres = new PgSessionHolder()
   return {
     postgres,
+    addresses: new HeldAddresses(),
     pgbouncer: {
       probes,
       admin(target) {
@@ -68,7 +71,7 @@ export function runCheck(name: CheckName, config: AgentConfig, timeoutMs: number
         if (c.postgres) return probePostgres(c.postgres, timeoutMs, signal, held?.postgres)
         break
       case 'system':
-        if (c.system) return probeSystem(c.system)
+        if (c.system) return probeSystem(c.system, held?.addresses)
         break
     }
     return { ok: false, detail: `${name} check is not configured (checks.${name})` }

@@ -60,7 +60,8 @@ export function startCluster(opts: {
       opts.logger[v.reachable ? 'info' : 'warn']({ peer: v.url, error: v.error }, v.reachable ? 'peer answers' : 'peer unreachable')
     }
     reachable.set(link, v.reachable)
-    views = links.map((l) => l.view)
+    // (a heartbeat moved last_seen in the view it already had)
+    if (how !== 'beat') views = links.map((l) => l.view)
     const events = detector.update(opts.localInstances(), views)
     for (const e of events) {
       opts.logger[e.type === 'cluster.split_brain' ? 'error' : 'info'](e.data, e.type)

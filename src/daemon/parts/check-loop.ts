@@ -15,6 +15,8 @@ import { startRoundLoop } from '../../rounds/index.js'
 export interface CheckLoop extends Hurry {
   /** runs a round now (or joins the one running) */
   checkNow(): Promise<Verdict>
+  /** a VRRP transition was seen: the system check reads the host's addresses (VIPs) again */
+  vrrpChanged(): void
   /** the checks of the last round, each with what the debouncer established; undefined before the first round */
   established(): Array<{ name: string; status: 'pass' | 'fail' | undefined; detail: string }> | undefined
 }
@@ -76,6 +78,7 @@ export function checkLoopPart(ctx: DaemonContext, afterRound: () => void): Part 
       const service: CheckLoop = {
         checkNow,
         hurry: () => loop.hurry(fastInterval(ctx.config().checks.interval_ms)),
+        vrrpChanged: () => held.addresses.changed(),
         established: () => ctx.state.latest?.checks.map((c) => ({ name: c.name, status: debouncer.status(c.name), detail: c.detail })),
       }
       return {
