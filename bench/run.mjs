@@ -12,12 +12,18 @@
 // Both labs run with LAB_ACCOUNTING=1: each node's keepalived and agent live in a
 // PID namespace and a cpuacct cgroup of the node, so that what they and every
 // process they start cost is counted apart from the rest of this (shared) host.
+//
+// The booted lab (lab.sh up --booted: two booted Debian 13 nodes, the .deb and
+// its unit) gives the column "booted": HAProxy's death, a failure only the
+// master sees, a partition between the agents, and both daemons' cost over a
+// BENCH_IDLE_S window, in the same run (BENCH_BOOTED=0 leaves it out).
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { readTimeline } from '../lab/timeline-data.mjs'
 import { renderTimelineSvg } from '../lab/timeline-svg.mjs'
+import { daemonsOverWindow, localOnlySeries, peerPartitionSeries } from './lab-figures.mjs'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const LAB = `${ROOT}lab/lab.sh`
@@ -25,6 +31,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5)
 const CHECKS = Number(process.env.BENCH_CHECKS ?? 200)
 const IDLE_S = Number(process.env.BENCH_IDLE_S ?? 300)
 const FAST_S = Number(process.env.BENCH_FAST_S ?? 60)
+const BOOTED = process.env.BENCH_BOOTED !== '0'
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 const log = (m) => process.stderr.write(`bench: ${m}\n`)
 
@@ -40,14 +47,18 @@ const quantile = (xs, q) => {
 const median = (xs) => quantile(xs, 0.5)
 
 class Lab {
-  constructor(style) {
+  constructor(style, { booted = false } = {}) {
     this.style = style
-    this.prefix = `b${style[0]}${process.pid % 1000}`
-    this.net = style === 'agent' ? '10.78.1' : '10.78.2'
+    this.booted = booted
+    this.label = booted ? 'booted' : style
+    this.prefix = booted ? `bb${process.pid % 1000}` : `b${style[0]}${process.pid % 1000}`
+    this.net = booted ? '10.78.5' : style === 'agent' ? '10.78.1' : '10.78.2'
     this.dir = `/run/ha-agent-lab-${this.prefix}`
     this.vip = `${this.net}.100`
     // the system check on eth0 too: a daemon doing all it can, and the check issue 14 found spawning processes
     this.env = { ...process.env, LAB_PREFIX: this.prefix, LAB_NET: this.net, LAB_DIR: this.dir, LAB_STYLE: style, LAB_ACCOUNTING: '1', LAB_SYSTEM_CHECK: '1' }
+    // a booted node is the package as provision.sh configures it (its own PID namespace and cgroup, no system check)
+    if (booted) this.env = { ...this.env, LAB_BOOTED: '1', LAB_ACCOUNTING: '0', LAB_SYSTEM_CHECK: '0' }
   }
   sh(...args) {
     return execFileSync('bash', [LAB, ...args], { env: this.env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim()
@@ -328,11 +339,16 @@ async function benchStyle(style) {
     r.haproxy_death = await failoverSeries(lab, 'HAProxy SIGKILL', () => lab.sh('kill-haproxy', '1'), () => lab.sh('start-haproxy', '1'), ['2'], 'haproxy-kill')
     r.node_loss_keepalived = await failoverSeries(lab, 'keepalived SIGKILL', () => lab.sh('kill-keepalived', '1'), () => lab.sh('start-keepalived', '1'), ['2', 'both'], 'keepalived-kill')
     r.node_loss_link = await failoverSeries(lab, 'link cut', () => lab.sh('cut', '1'), () => lab.sh('heal', '1'), ['2', 'both'], 'link-cut')
-    r.partition_master_only = await partition(lab)
+    if (style === 'agent') {
+      r.local_only = await localOnlySeries(lab, RUNS)
+      r.partition_master_only = { ms: r.local_only.median_ms, note: `median of ${RUNS} runs` }
+      r.peer_partition = await peerPartitionSeries(lab, RUNS)
+      log(`agent: partition between the agents ${JSON.stringify(r.peer_partition)}`)
+    } else r.partition_master_only = await partition(lab)
     log(`${style}: partition ${JSON.stringify(r.partition_master_only)}`)
     // The check as keepalived runs it: the shipped vrrp_script line (keepalived/keepalived.conf), as script_user.
     if (style === 'agent') {
-      const launcher = [`${lab.dir}/n1/ha-agent`, 'check', '--timeout', '800']
+      const launcher = [`${lab.dir}/n1/ha-agent`, 'check', '--timeout', '1500']
       r.check = timeCommand(lab, launcher, CHECKS, 'ha-agent')
       log(`agent: check (launcher) ${JSON.stringify(r.check)}`)
       // The Node.js path: what every check cost before the launcher, and what it falls back to
@@ -346,7 +362,8 @@ async function benchStyle(style) {
       log(`guide: check ${JSON.stringify(r.check)}`)
     }
     await sleep(5000)
-    r.steady = await steadyState(lab, IDLE_S)
+    // node 1's footprint (run.mjs's steadyState) and both daemons, over the same window
+    ;[r.steady, r.daemons] = await Promise.all([steadyState(lab, IDLE_S), style === 'agent' ? daemonsOverWindow(lab, IDLE_S) : undefined])
     log(`${style}: steady state ${JSON.stringify(r.steady)}`)
     r.webhook = await webhookLatency(lab, style, 50)
     log(`${style}: webhook ${JSON.stringify(r.webhook)}`)
@@ -368,9 +385,34 @@ async function benchStyle(style) {
   return r
 }
 
+/** The booted lab: the figures issue 24 asks of it, beside the host lab's. */
+async function benchBooted() {
+  const lab = new Lab('agent', { booted: true })
+  try {
+    lab.sh('down')
+  } catch {}
+  log(`booted: lab up (${lab.prefix})`)
+  lab.sh('up', '--booted')
+  const r = { lab: 'booted' }
+  try {
+    await lab.waitHolder(['1'], 60_000)
+    r.haproxy_death = await failoverSeries(lab, 'HAProxy SIGKILL', () => lab.sh('kill-haproxy', '1'), () => lab.sh('start-haproxy', '1'), ['2'])
+    r.local_only = await localOnlySeries(lab, RUNS)
+    r.peer_partition = await peerPartitionSeries(lab, RUNS)
+    await sleep(5000)
+    r.daemons = await daemonsOverWindow(lab, IDLE_S)
+    log(`booted: daemons ${JSON.stringify(r.daemons)}`)
+    r.node_version = lab.sh('exec', '1', 'node', '--version')
+  } finally {
+    lab.sh('down')
+  }
+  return r
+}
+
 const started = new Date()
 const loadAtStart = loadavg()[0]
 const agent = await benchStyle('agent')
+const booted = BOOTED ? await benchBooted() : undefined
 agent.webhook_fifo = await webhookLatencyFifo(50)
 log(`agent: webhook via notify_fifo ${JSON.stringify(agent.webhook_fifo)}`)
 const guide = await benchStyle('guide')
@@ -384,6 +426,7 @@ const result = {
   machine: { cpus: cpus().length, cpu: cpus()[0]?.model, mem_gb: +(totalmem() / 2 ** 30).toFixed(1), kernel: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(), node: process.version, keepalived: keepalivedVersion, load1_at_start: loadAtStart, load1_at_end: loadavg()[0] },
   settings: { runs: RUNS, checks: CHECKS, idle_s: IDLE_S, fast_s: FAST_S },
   agent,
+  booted,
   guide,
   ratios: {
     haproxy_death_median: ratio(agent.haproxy_death.median_ms, guide.haproxy_death.median_ms),
@@ -396,6 +439,11 @@ const result = {
 }
 
 const target = (ok) => (ok ? 'met' : 'MISSED')
+const perNode = (d) => (d ? d.nodes.map((x) => `${x.cpu_percent_of_core} % / ${x.rss_mb} / ${x.rss_max_mb} / ${x.peak_rss_mb} MB`).join('; ') : '-')
+const perNodeTarget = (...labs) => {
+  const nodes = labs.filter(Boolean).flatMap((d) => d.nodes)
+  return `every node, both labs: CPU <= 0.5 %: ${target(nodes.every((x) => x.cpu_percent_of_core <= 0.5))}, RSS <= 64 MB: ${target(nodes.every((x) => x.rss_max_mb <= 64))}`
+}
 const a = agent
 const g = guide
 const fiveMinutes = IDLE_S >= 300 ? '' : ` (over ${IDLE_S} s, not the 5 minutes of the target)`
@@ -403,24 +451,38 @@ const rows = [
   ['HAProxy death: outage median / max', `${a.haproxy_death.median_ms} / ${a.haproxy_death.max_ms} ms`, `${g.haproxy_death.median_ms} / ${g.haproxy_death.max_ms} ms`, `<= 1000 ms and <= 1/4 of guide: ${target(a.haproxy_death.median_ms <= 1000 && a.haproxy_death.median_ms <= g.haproxy_death.median_ms / 4)}`],
   ['node loss (keepalived killed): median / max', `${a.node_loss_keepalived.median_ms} / ${a.node_loss_keepalived.max_ms} ms`, `${g.node_loss_keepalived.median_ms} / ${g.node_loss_keepalived.max_ms} ms`, `<= 1500 ms: ${target(a.node_loss_keepalived.median_ms <= 1500)}`],
   ['node loss (link cut): median / max', `${a.node_loss_link.median_ms} / ${a.node_loss_link.max_ms} ms`, `${g.node_loss_link.median_ms} / ${g.node_loss_link.max_ms} ms`, `<= 1500 ms: ${target(a.node_loss_link.median_ms <= 1500)}`],
-  ['partition only the master sees -> VIP on backup', a.partition_master_only.ms === null ? 'never' : `${a.partition_master_only.ms} ms`, g.partition_master_only.ms === null ? 'never' : `${g.partition_master_only.ms} ms`, ''],
+  ['partition only the master sees -> VIP on backup', a.local_only ? `${a.local_only.median_ms} / ${a.local_only.max_ms} ms` : `${a.partition_master_only.ms} ms`, g.partition_master_only.ms === null ? 'never' : `${g.partition_master_only.ms} ms`, a.local_only ? `median / max (n=${RUNS}) <= 2200 ms: ${target(a.local_only.max_ms <= 2200)}` : ''],
+  ['partition between the agents -> peer seen unreachable: median / max', a.peer_partition ? `${a.peer_partition.median_ms} / ${a.peer_partition.max_ms} ms` : '-', '-', a.peer_partition ? `<= 2100 ms: ${target(a.peer_partition.max_ms <= 2100)}` : ''],
   [`\`check\` as keepalived runs it (launcher, daemon up): wall median / p99 (n=${a.check.runs})`, `${a.check.wall_median_ms} / ${a.check.wall_p99_ms} ms`, `${g.check.wall_median_ms} / ${g.check.wall_p99_ms} ms`, `median <= 2x guide: ${target(a.check.wall_median_ms <= 2 * g.check.wall_median_ms)} (${ratio(a.check.wall_median_ms, g.check.wall_median_ms)}x)`],
   ['`check` as keepalived runs it: CPU per run', `${a.check.cpu_ms_per_run} ms`, `${g.check.cpu_ms_per_run} ms`, ''],
   [`\`check\`, Node.js path (the launcher's fallback; every check before): wall median / p99, CPU per run (n=${a.check_node.runs})`, `${a.check_node.wall_median_ms} / ${a.check_node.wall_p99_ms} ms, ${a.check_node.cpu_ms_per_run} ms`, '-', `same exit code and text as the launcher's: ${a.check_same_answer.same ? 'yes' : 'NO'}`],
   [`daemon at the shipped intervals, ${a.steady.window_s} s: RSS median / max / CPU`, `${a.steady.daemon_rss_mb} / ${a.steady.daemon_rss_max_mb} MB / ${a.steady.daemon_cpu_percent_of_core} %`, '-', `RSS <= 64 MB: ${target(a.steady.daemon_rss_max_mb <= 64)}, CPU <= 0.5 %: ${target(a.steady.daemon_cpu_percent_of_core <= 0.5)}${fiveMinutes}`],
+  [`daemon per node (node 1 / node 2), same window: CPU / RSS median / max / peak`, perNode(a.daemons), '-', a.daemons ? perNodeTarget(a.daemons, booted?.daemons) : ''],
   [`node footprint: CPU of the daemon and every process keepalived starts for it (guide: for its scripts), ${a.steady.window_s} s`, `${a.steady.footprint_cpu_percent_of_core} %`, `${g.steady.footprint_cpu_percent_of_core} %`, 'reported (keepalived itself not counted)'],
   ['node footprint: processes created per second in those process trees', `${a.steady.spawns_per_second}`, `${g.steady.spawns_per_second}`, 'reported'],
   ['daemon at interval_ms 100: RSS / CPU', `${a.daemon_interval_100ms.rss_mb} MB / ${a.daemon_interval_100ms.cpu_percent_of_core} %`, '-', ''],
   ['transition -> webhook request: median / p99 (n=50), notify script', `${a.webhook.median_ms} / ${a.webhook.p99_ms} ms`, `${g.webhook.median_ms} / ${g.webhook.p99_ms} ms`, `median < 200 ms: ${target(a.webhook.median_ms < 200)}`],
   ['transition -> webhook request: median / p99 (n=50), notify_fifo', `${a.webhook_fifo.median_ms} / ${a.webhook_fifo.p99_ms} ms`, '-', `median < 200 ms: ${target(a.webhook_fifo.median_ms < 200)}`],
 ]
-const table = ['| figure | ha-agent | guide | target |', '| --- | --- | --- | --- |', ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n')
+// The booted lab's column: the figures it measures, by row.
+const b = booted
+const bootedCells = b
+  ? {
+      'HAProxy death: outage median / max': `${b.haproxy_death.median_ms} / ${b.haproxy_death.max_ms} ms`,
+      'partition only the master sees -> VIP on backup': `${b.local_only.median_ms} / ${b.local_only.max_ms} ms`,
+      'partition between the agents -> peer seen unreachable: median / max': `${b.peer_partition.median_ms} / ${b.peer_partition.max_ms} ms`,
+      'daemon per node (node 1 / node 2), same window: CPU / RSS median / max / peak': perNode(b.daemons),
+    }
+  : {}
+const table = ['| figure | ha-agent | booted | guide | target |', '| --- | --- | --- | --- | --- |', ...rows.map(([f, ...rest]) => `| ${[f, rest[0], bootedCells[f] ?? '-', ...rest.slice(1)].join(' | ')} |`)].join('\n')
 console.log(table)
 
 const notes = [
   `Both labs: LAB_ACCOUNTING=1 LAB_SYSTEM_CHECK=1. The daemon runs through the launcher (Node.js flags: \`${a.steady.daemon_node_flags || 'none'}\`).`,
   '`check`: timed in node 1\'s namespace by a bash loop ($EPOCHREALTIME around each fork+exec+wait, as keepalived forks its vrrp_script), as `ha-agent` (the shipped `script_user`) for ha-agent and as root for the guide (its config has no `script_user`); CPU per run is the loop\'s children\'s utime + stime.',
   `Steady state: node 1, the VRRP master, with nothing injected. CPU is node 1's cpuacct cgroup (exited children included) less keepalived's own utime + stime (${a.steady.keepalived_own_cpu_percent_of_core} % with ha-agent, ${g.steady.keepalived_own_cpu_percent_of_core} % for the guide's advert_int 1); processes are node 1's PID namespace's ns_last_pid, so the host's other processes are not counted.`,
+  ...(b ? [`Booted lab: two booted Debian 13 nodes (systemd-nspawn -b), the .deb installed by vagrant/provision.sh, Node.js ${b.node_version}; the daemon's CPU is its unit's cgroup (CPUUsageNSec: the watchdog sidecar included), its RSS the main process's VmRSS sampled every 5 s (VmHWM the peak since start). The host lab's per-node row is each daemon process's utime + stime and VmRSS.`] : []),
+  'Partition between the agents: every TCP packet between node 1 and node 2 dropped in node 1\'s namespace (VRRP goes on); the time is that of node 1\'s own "peer unreachable" log line.',
   `Host load average (1 min): ${loadAtStart.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end, on ${cpus().length} cores shared with other work: CPU figures are per process and kernel-accounted, but a busy host makes each operation dearer.`,
 ]
 

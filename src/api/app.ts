@@ -3,6 +3,7 @@ import type { Logger } from '../log/index.js'
 import { registerActions, type ApiActions } from './actions.js'
 import type { AgentMetrics } from './metrics.js'
 import type { StatusSnapshot } from './status.js'
+import { registerStatusStream, type StatusFeed } from './stream.js'
 
 export interface AppOptions {
   snapshot(): StatusSnapshot
@@ -17,6 +18,8 @@ export interface AppOptions {
   https?: { cert: string; key: string }
   /** POST /switchover and POST /yield (actions.ts): what the peer asks for planned operations */
   actions?: ApiActions
+  /** GET /status/stream pushes the snapshot from this feed (peers listen to it instead of polling) */
+  feed?: StatusFeed
 }
 
 /** Routes anyone may ask: each answers one bit (alive, healthy, holds a VRRP state). */
@@ -97,6 +100,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.get('/backup', { config: PUBLIC }, role('BACKUP'))
   app.get('/status', async () => opts.snapshot())
   if (opts.actions) registerActions(app, opts.actions)
+  if (opts.feed) registerStatusStream(app, opts.feed)
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', opts.metrics.registry.contentType)
     return opts.metrics.registry.metrics()

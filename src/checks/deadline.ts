@@ -2,6 +2,12 @@ import type { CheckName, CheckResult } from './types.js'
 
 export const BACKSTOP_MARGIN_MS = 25
 
+// The reason a check's signal is aborted with once the check is over (or past
+// its backstop). One object for all: abort() without a reason makes a new
+// DOMException, stack and all, at every check of every round (measured in the
+// daemon's profile).
+const DONE = Object.freeze(new Error('the check is over'))
+
 /** The measured body of a check: what it found, or a thrown Error meaning "fail". */
 export interface Finding {
   ok: boolean
@@ -26,7 +32,7 @@ export async function measured(
     // A backstop a little after the probes' own deadlines, so that a probe that
     // honours its deadline reports its specific reason ("no answer to show stat").
     timer = setTimeout(() => {
-      controller.abort()
+      controller.abort(DONE)
       resolve({ ok: false, detail: `no result within ${timeoutMs} ms` })
     }, timeoutMs + BACKSTOP_MARGIN_MS)
   })
@@ -37,7 +43,7 @@ export async function measured(
     finding = { ok: false, detail: err instanceof Error ? err.message : String(err) }
   } finally {
     clearTimeout(timer)
-    controller.abort()
+    controller.abort(DONE)
   }
   const result: CheckResult = {
     name,

@@ -1,18 +1,24 @@
 import type { AgentConfig } from '../config/index.js'
-import { haproxyCommand, parseShowInfo, parseShowStat } from '../haproxy/index.js'
+import { haproxyCommand, infoFields, parseStatStatus } from '../haproxy/index.js'
 import type { Finding } from './deadline.js'
 
 type HaproxyCheckConfig = NonNullable<AgentConfig['checks']['haproxy']>
 
+/** Sends a command on a connection held for the daemon (the HAProxy watch's); undefined when there is none now. */
+export type HaproxyAsk = (command: string, timeoutMs: number) => Promise<string> | undefined
+
+const COMMAND = 'show info;show stat'
+
 /** `show info` answers, every configured backend has min_up servers UP, frontends OPEN. */
-export async function probeHaproxy(cfg: HaproxyCheckConfig, timeoutMs: number): Promise<Finding> {
+export async function probeHaproxy(cfg: HaproxyCheckConfig, timeoutMs: number, ask?: HaproxyAsk): Promise<Finding> {
   // Both commands on one connection (HAProxy runs `;`-separated commands in order
   // and ends each answer with an empty line): measured 0.4-0.5 instead of 0.8-1.1
-  // ms of CPU per round with two connections.
-  const answer = await haproxyCommand(cfg.socket, 'show info;show stat', timeoutMs)
+  // ms of CPU per round with two connections. The daemon asks on the HAProxy
+  // watch's held connection, which then needs no keep-alive of its own.
+  const answer = await (ask?.(COMMAND, timeoutMs) ?? haproxyCommand(cfg.socket, COMMAND, timeoutMs))
   const cut = answer.indexOf('\n\n')
-  const info = parseShowInfo(cut < 0 ? answer : answer.slice(0, cut + 1))
-  const rows = parseShowStat(cut < 0 ? '' : answer.slice(cut + 2))
+  const info = infoFields(cut < 0 ? answer : answer.slice(0, cut + 1))
+  const rows = parseStatStatus(cut < 0 ? '' : answer.slice(cut + 2))
   const problems: string[] = []
   const backends: Record<string, { up: number; total: number; min_up: number }> = {}
   for (const b of cfg.backends) {

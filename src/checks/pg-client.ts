@@ -28,6 +28,48 @@ export function destroyPgClient(client: Client): void {
 }
 
 /**
+ * Runs `step` on `client` within the deadline (ms, performance.now()): past it,
+ * or when `signal` aborts, the client is destroyed and the step rejects with
+ * TimeoutError ("no connection within N ms" while `connected()` says no, "no
+ * answer within N ms" after; "no answer before the deadline" on an abort).
+ */
+export async function withinDeadline<T>(client: Client, deadline: number, timeoutMs: number, signal: AbortSignal | undefined, connected: () => boolean, step: () => Promise<T>): Promise<T> {
+  let settle: (err: Error) => void = () => {}
+  const gaveUp = new Promise<never>((_, reject) => (settle = reject))
+  gaveUp.catch(() => {})
+  const giveUp = (why: string) => {
+    destroyPgClient(client)
+    settle(new TimeoutError(why, timeoutMs))
+  }
+  const timer = setTimeout(() => giveUp(connected() ? `no answer within ${timeoutMs} ms` : `no connection within ${timeoutMs} ms`), Math.max(0, deadline - performance.now()))
+  const onAbort = () => giveUp('no answer before the deadline')
+  if (signal?.aborted) onAbort()
+  signal?.addEventListener('abort', onAbort, { once: true })
+  try {
+    return await Promise.race([step(), gaveUp])
+  } finally {
+    clearTimeout(timer)
+    signal?.removeEventListener('abort', onAbort)
+  }
+}
+
+/** A session's queries, each bounded by what is left of the deadline. */
+export function sessionOf(client: Client, deadline: number): PgSession {
+  return {
+    query: (text) => client.query(text) as Promise<QueryResult | QueryResult[]>,
+    left: () => Math.max(1, Math.floor(deadline - performance.now())),
+  }
+}
+
+/** A new client (not connected); errors after we gave up (the socket being torn down) must not crash us. */
+export async function newPgClient(config: ClientConfig): Promise<Client> {
+  const { default: pg } = await import('pg')
+  const client = new pg.Client({ ...config, application_name: config.application_name ?? 'ha-agent check' })
+  client.on('error', () => {})
+  return client
+}
+
+/**
  * Connects, runs `work`, and closes, all within timeoutMs. A timeout rejects with
  * TimeoutError ("no connection within N ms" before the server said ready, "no
  * answer within N ms" after); an abort of `signal` likewise ("before the
@@ -38,36 +80,18 @@ export async function withPgSession<T>(config: ClientConfig, timeoutMs: number, 
   // import parses pg (tens of ms on a busy node), and the check's backstop,
   // armed at the same moment as this, must not fire first.
   const deadline = performance.now() + timeoutMs
-  const { default: pg } = await import('pg')
-  const client = new pg.Client({ ...config, application_name: config.application_name ?? 'ha-agent check' })
-  // Errors after we gave up (the socket being torn down) must not crash us.
-  client.on('error', () => {})
+  const client = await newPgClient(config)
   let connected = false
-  let settle: (err: Error) => void = () => {}
-  const gaveUp = new Promise<never>((_, reject) => (settle = reject))
-  gaveUp.catch(() => {})
-  const giveUp = (why: string) => {
-    destroyPgClient(client)
-    settle(new TimeoutError(why, timeoutMs))
-  }
-  const timer = setTimeout(() => giveUp(connected ? `no answer within ${timeoutMs} ms` : `no connection within ${timeoutMs} ms`), Math.max(0, deadline - performance.now()))
-  const onAbort = () => giveUp('no answer before the deadline')
-  if (signal?.aborted) onAbort()
-  signal?.addEventListener('abort', onAbort, { once: true })
   let clean = false
   try {
-    await Promise.race([client.connect(), gaveUp])
-    connected = true
-    const session: PgSession = {
-      query: (text) => Promise.race([client.query(text) as Promise<QueryResult | QueryResult[]>, gaveUp]),
-      left: () => Math.max(1, Math.floor(deadline - performance.now())),
-    }
-    const result = await Promise.race([work(session), gaveUp])
+    const result = await withinDeadline(client, deadline, timeoutMs, signal, () => connected, async () => {
+      await client.connect()
+      connected = true
+      return work(sessionOf(client, deadline))
+    })
     clean = true
     return result
   } finally {
-    clearTimeout(timer)
-    signal?.removeEventListener('abort', onAbort)
     if (clean) void client.end().catch(() => {})
     else destroyPgClient(client)
   }

@@ -2,14 +2,24 @@ import { splitHostPort, type PgbouncerCheckConfig } from '../config/index.js'
 import type { Finding } from './deadline.js'
 import { hasCode, SocketError } from '../errors/index.js'
 import { exchange } from '../net/exchange.js'
-import { withPgSession } from './pg-client.js'
+import { protocolAnswer, SSL_REQUEST, type HeldProtocolProbes } from './held-probe.js'
+import { runPgSession, type PgSessionHolder } from './pg-held.js'
 
 // Reachability is proven with the PostgreSQL SSLRequest: 8 bytes out, one byte
 // ('S' or 'N') back. It needs no credentials, opens no server connection and no
 // pool slot, and only a process that speaks the protocol answers it correctly;
 // a plain TCP connect would pass for any listener on the port. A startup packet
-// would need a user and would count as a client login in PgBouncer's stats.
-const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f])
+// would need a user and would count as a client login in PgBouncer's stats,
+// and on a logged-in connection every message takes a server connection in
+// transaction pooling (PgBouncer's handle_client_work). The daemon asks on
+// held connections (held-probe.ts).
+
+/** What the daemon holds for this check from round to round. */
+export interface PgbouncerHeld {
+  probes: HeldProtocolProbes
+  /** a held admin-console session per target */
+  admin(target: string): PgSessionHolder
+}
 
 export { splitHostPort }
 
@@ -36,10 +46,9 @@ export async function probeProtocol(target: string, timeoutMs: number, signal?: 
     if (hasCode(err, 'HA_ERR_SOCKET')) throw new Error(`${target}: closed without answering`)
     throw err
   }
-  const byte = answer[0]!
   // 'E' is an ErrorResponse: a PostgreSQL-speaking server that refuses SSLRequest
   // (very old servers), still proof of the protocol.
-  if (byte !== 0x4e /* N */ && byte !== 0x53 /* S */ && byte !== 0x45 /* E */) throw new Error(`${target}: not the PostgreSQL protocol (answered 0x${byte.toString(16).padStart(2, '0')})`)
+  protocolAnswer(target, answer[0]!)
   return Math.round((performance.now() - started) * 10) / 10
 }
 
@@ -53,14 +62,11 @@ export interface PoolsSummary {
 }
 
 /** Reads SHOW POOLS and SHOW LISTS from one PgBouncer's admin console. */
-export async function readPools(target: string, cfg: PgbouncerCheckConfig, timeoutMs: number, signal?: AbortSignal): Promise<PoolsSummary> {
+export async function readPools(target: string, cfg: PgbouncerCheckConfig, timeoutMs: number, signal?: AbortSignal, held?: PgSessionHolder): Promise<PoolsSummary> {
   const { host, port } = splitHostPort(target)
+  const login = { host, port, user: cfg.admin!.user, database: cfg.admin!.dbname, ...(cfg.adminPassword !== undefined ? { password: cfg.adminPassword } : {}) }
   try {
-    return await withPgSession(
-      { host, port, user: cfg.admin!.user, database: cfg.admin!.dbname, ...(cfg.adminPassword !== undefined ? { password: cfg.adminPassword } : {}) },
-      timeoutMs,
-      signal,
-      async (s) => {
+    return await runPgSession(held, login, timeoutMs, cfg.reconnect_interval_ms, signal, async (s) => {
         // The admin console speaks only the simple query protocol: plain text, no parameters.
         const pools = (await s.query('SHOW POOLS')) as { rows: Array<Record<string, string>> }
         const lists = (await s.query('SHOW LISTS')) as { rows: Array<{ list?: string; items?: string }> }
@@ -81,9 +87,10 @@ export async function readPools(target: string, cfg: PgbouncerCheckConfig, timeo
 }
 
 /** Each target answers the PostgreSQL protocol; at least min_up of them. */
-export async function probePgbouncer(cfg: PgbouncerCheckConfig, timeoutMs: number, signal: AbortSignal): Promise<Finding> {
+export async function probePgbouncer(cfg: PgbouncerCheckConfig, timeoutMs: number, signal: AbortSignal, held?: PgbouncerHeld): Promise<Finding> {
   const started = performance.now()
-  const results = await Promise.allSettled(cfg.targets.map((t) => probeProtocol(t, timeoutMs, signal)))
+  const ask = (t: string) => (held ? held.probes.probe(t, timeoutMs, cfg.reconnect_interval_ms, signal) : probeProtocol(t, timeoutMs, signal))
+  const results = await Promise.allSettled(cfg.targets.map(ask))
   const up: string[] = []
   const down: string[] = []
   results.forEach((r, i) => {
@@ -95,7 +102,7 @@ export async function probePgbouncer(cfg: PgbouncerCheckConfig, timeoutMs: numbe
   if (cfg.admin && up.length > 0) {
     // Reading the pools is a report, not the verdict: it gets what is left of the budget.
     const left = Math.max(1, Math.floor(timeoutMs - (performance.now() - started)))
-    const pools = await Promise.allSettled(up.map((t) => readPools(t, cfg, left, signal)))
+    const pools = await Promise.allSettled(up.map((t) => readPools(t, cfg, left, signal, held?.admin(t))))
     const read = pools.filter((p): p is PromiseFulfilledResult<PoolsSummary> => p.status === 'fulfilled').map((p) => p.value)
     const clientsWaiting = read.reduce((s, p) => s + p.clientsWaiting, 0)
     data.clients_waiting = clientsWaiting

@@ -1,17 +1,19 @@
 import type { PostgresCheckConfig } from '../config/index.js'
 import { hasCode } from '../errors/index.js'
 import type { Finding } from './deadline.js'
-import { withPgSession } from './pg-client.js'
+import { runPgSession, type PgSessionHolder } from './pg-held.js'
 
-/** Runs the configured query (SELECT 1) through the URL, usually the local HAProxy. */
-export async function probePostgres(cfg: PostgresCheckConfig, timeoutMs: number, signal: AbortSignal): Promise<Finding> {
+/** Runs the configured query (SELECT 1) through the URL, usually the local HAProxy; on `held`'s session when given (the daemon). */
+export async function probePostgres(cfg: PostgresCheckConfig, timeoutMs: number, signal: AbortSignal, held?: PgSessionHolder): Promise<Finding> {
   const where = new URL(cfg.url)
   const target = `${where.hostname}:${where.port || 5432}`
   try {
-    const rows = await withPgSession(
+    const rows = await runPgSession(
+      held,
       // No statement_timeout startup parameter: PgBouncer rejects it ("unsupported startup parameter").
       { connectionString: cfg.url, ...(cfg.password !== undefined ? { password: cfg.password } : {}) },
       timeoutMs,
+      cfg.reconnect_interval_ms,
       signal,
       async (s) => {
         // The server stops the query too, or a hung statement would hold a backend

@@ -48,10 +48,34 @@ function linkState(iface: string) {
   }
 }
 
+/**
+ * The host's addresses for the daemon, read again every ADDRESSES_MS or once a
+ * VRRP transition was seen (when keepalived adds or removes a VIP): a netlink
+ * dump and an object per address every round cost more than the rest of the
+ * system check (measured), for a list that changes with the VRRP state.
+ */
+export class HeldAddresses {
+  private read = 0
+  private list: ReturnType<typeof networkInterfaces> = {}
+  constructor(private readonly now: () => number = Date.now) {}
+  get(): ReturnType<typeof networkInterfaces> {
+    if (this.now() - this.read >= ADDRESSES_MS) {
+      this.list = networkInterfaces()
+      this.read = this.now()
+    }
+    return this.list
+  }
+  /** a VRRP transition: read them again at the next round */
+  changed(): void {
+    this.read = 0
+  }
+}
+export const ADDRESSES_MS = 10_000
+
 /** The VRRP interface is up; which VIPs this host holds is reported, never a failure. */
-export async function probeSystem(cfg: SystemCheckConfig): Promise<Finding> {
+export async function probeSystem(cfg: SystemCheckConfig, hostAddresses?: HeldAddresses): Promise<Finding> {
   // getifaddrs(3): no process, no blocking (a netlink dump: skipped when no VIP is asked for)
-  const addresses = cfg.vips.length ? networkInterfaces() : {}
+  const addresses = cfg.vips.length ? (hostAddresses ? hostAddresses.get() : networkInterfaces()) : {}
   const held = cfg.vips.filter((vip) =>
     Object.values(addresses).some((list) => list?.some((a) => a.address === vip.replace(/\/\d+$/, ''))),
   )

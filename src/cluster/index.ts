@@ -1,15 +1,15 @@
-// Cluster awareness: each agent polls its peers' /status, so that a pair of
-// keepalived nodes, each of which sees only itself, can spot split brain and
-// tell a local failure from a shared one (see src/daemon/fault.ts for the rule).
+// Cluster awareness: each agent hears its peers' /status (pushed on a held
+// stream, polled when it cannot be: peer-link.ts), so that a pair of keepalived
+// nodes, each of which sees only itself, can spot split brain and tell a local
+// failure from a shared one (see src/daemon/fault.ts for the rule).
 import { isLoopbackHost, redactUrl, type AgentConfig } from '../config/index.js'
 import type { Logger } from '../log/index.js'
 import type { NewEvent } from '../outbox/index.js'
-import { pollPeer, type PeerView } from './peers.js'
-import { keepAliveAgent } from '../http/index.js'
+import { PeerLink } from './peer-link.js'
+import type { PeerView } from './peers.js'
 import { SplitBrainDetector, type SplitBrainEpisode } from './split-brain.js'
-import { startRoundLoop } from '../rounds/index.js'
 
-export { pollPeer, checkBearer, type PeerView, type PollOptions } from './peers.js'
+export { pollPeer, checkBearer, viewFromStatus, type PeerView, type PollOptions } from './peers.js'
 export { SplitBrainDetector, type SplitBrainEpisode, type SplitBrainEvent } from './split-brain.js'
 
 export interface Cluster {
@@ -25,20 +25,20 @@ export function startCluster(opts: {
   logger: Logger
   localInstances(): ReadonlyArray<{ name: string; state: string }>
   emit(event: NewEvent): void
-  /** after every poll round: what the peers said, the split-brain episodes in force, and when the round began */
+  /**
+   * after a poll, and whenever a peer's word changed what is known of it: what
+   * the peers said, the split-brain episodes in force, and when the oldest of
+   * the peers' last polls began (a word that began after a fault appeared)
+   */
   onPeers(peers: PeerView[], splitBrain: SplitBrainEpisode[], startedAt: number): void
-  /** the bearer token sent to peers, read at each poll (a reload may change it) */
+  /** the bearer token sent to peers, read at each request (a reload may change it) */
   token?: () => string | undefined
-  /** the CA for https:// peers (cluster.ca_file), read at each poll */
+  /** the CA for https:// peers (cluster.ca_file), read at each request */
   ca?: () => string | undefined
 }): Cluster {
   const c = opts.config.cluster
   const detector = new SplitBrainDetector(opts.config.node, c.split_brain_after_ms)
-  let views: PeerView[] = opts.config.peers.map((url) => ({ url: redactUrl(url), reachable: false, error: 'not polled yet' }))
   let stopped = false
-  // One kept connection per peer: a poll every poll_interval_ms pays no TCP
-  // handshake and no new socket on either end (measured in bench/RESULTS.md).
-  const agents = new Map(opts.config.peers.map((url) => [url, keepAliveAgent(url)]))
 
   // The operator chose http:// for a peer: say once that the token crosses the network in clear text.
   if (opts.token?.()) {
@@ -50,36 +50,50 @@ export function startCluster(opts: {
     }
   }
 
-  const round = async () => {
-    const startedAt = Date.now()
-    const token = opts.token?.()
-    const ca = opts.ca?.() ?? c.ca
-    const next = await Promise.all(opts.config.peers.map((url) => pollPeer(url, { timeoutMs: c.poll_timeout_ms, token, ca, agent: agents.get(url) })))
+  let views: PeerView[] = []
+  const reachable = new Map<PeerLink, boolean>()
+  const changed = (link: PeerLink, how: 'poll' | 'push' | 'beat') => {
     if (stopped) return
-    for (const [i, v] of next.entries()) {
-      // the same list in the same order: views[i] is this peer's last round
-      const before = views[i]
-      if (before && before.reachable !== v.reachable) {
-        opts.logger[v.reachable ? 'info' : 'warn']({ peer: v.url, error: v.error }, v.reachable ? 'peer answers' : 'peer unreachable')
-      }
+    const v = link.view
+    const before = reachable.get(link)
+    if (before !== undefined && before !== v.reachable) {
+      opts.logger[v.reachable ? 'info' : 'warn']({ peer: v.url, error: v.error }, v.reachable ? 'peer answers' : 'peer unreachable')
     }
-    views = next
-    for (const e of detector.update(opts.localInstances(), views)) {
+    reachable.set(link, v.reachable)
+    // (a heartbeat moved last_seen in the view it already had)
+    if (how !== 'beat') views = links.map((l) => l.view)
+    const events = detector.update(opts.localInstances(), views)
+    for (const e of events) {
       opts.logger[e.type === 'cluster.split_brain' ? 'error' : 'info'](e.data, e.type)
       opts.emit({ type: e.type, data: e.data })
     }
-    opts.onPeers(views, detector.episodes(), startedAt)
+    // A heartbeat that changes nothing (the view's last_seen moved in place) decides nothing.
+    if (how === 'beat' && !events.length) return
+    opts.onPeers(views, detector.episodes(), Math.min(...links.map((l) => l.polledFrom)))
   }
-  const loop = startRoundLoop({ round, delay: () => c.poll_interval_ms, onError: (err) => opts.logger.error({ err }, 'peer poll failed') })
+  const links: PeerLink[] = []
+  for (const url of opts.config.peers) {
+    const link: PeerLink = new PeerLink({
+      url,
+      settings: c,
+      logger: opts.logger,
+      token: () => opts.token?.(),
+      ca: () => opts.ca?.() ?? c.ca,
+      changed: (how) => changed(link, how),
+    })
+    links.push(link)
+  }
+  views = links.map((l) => l.view)
 
   return {
     peers: () => views,
     splitBrain: () => detector.episodes(),
-    hurry: (fastMs) => loop.hurry(fastMs),
+    hurry: (fastMs) => {
+      for (const l of links) l.hurry(fastMs)
+    },
     stop() {
       stopped = true
-      loop.stop()
-      for (const a of agents.values()) a.destroy()
+      for (const l of links) l.stop()
     },
   }
 }

@@ -53,6 +53,40 @@ export interface PollOptions {
 }
 
 /**
+ * A peer's view from its /status snapshot (JSON text), polled or pushed: what
+ * it says decides FAULTs here (relative health) and split brain, so it is
+ * parsed, never trusted as it comes.
+ */
+export function viewFromStatus(shown: string, text: string, now = new Date()): PeerView {
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch {
+    return { url: shown, reachable: false, error: 'not a JSON answer' }
+  }
+  const parsed = peerStatusSchema.safeParse(body)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    return { url: shown, reachable: false, error: `not an ha-agent /status: ${issue.path.join('.') || 'body'}: ${issue.message}` }
+  }
+  const s = parsed.data
+  return {
+    url: shown,
+    reachable: true,
+    node: s.node,
+    healthy: s.healthy,
+    instances: s.instances,
+    checks: s.checks,
+    fault: s.track_file?.fault ?? false,
+    ...(s.haproxy_watch ? { haproxy_up: s.haproxy_watch.up } : {}),
+    ...(s.keepalived ? { keepalived_up: s.keepalived.up } : {}),
+    ...(s.maintenance ? { maintenance: s.maintenance } : {}),
+    ...(s.yielding !== undefined ? { yielding: s.yielding } : {}),
+    last_seen: now.toISOString(),
+  }
+}
+
+/**
  * GET <peer>/status with a hard deadline; never throws. The view names the peer
  * by `redactUrl(url)` (scheme://host:port/…): it goes to /status, logs, events
  * and `ha-agent status`, and a peer URL's path or query may hold a secret.
@@ -68,33 +102,7 @@ export async function pollPeer(url: string, opts: PollOptions): Promise<PeerView
     })
     if (res.status === 401) return { url: shown, reachable: false, error: 'HTTP 401 (the peer wants another token: cluster.token_file)' }
     if (res.status !== 200) return { url: shown, reachable: false, error: `HTTP ${res.status}` }
-    let body: unknown
-    try {
-      body = JSON.parse(res.body)
-    } catch {
-      return { url: shown, reachable: false, error: 'not a JSON answer' }
-    }
-    // What the peer says decides FAULTs here (relative health) and split brain: parsed, never trusted as it comes.
-    const parsed = peerStatusSchema.safeParse(body)
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!
-      return { url: shown, reachable: false, error: `not an ha-agent /status: ${issue.path.join('.') || 'body'}: ${issue.message}` }
-    }
-    const s = parsed.data
-    return {
-      url: shown,
-      reachable: true,
-      node: s.node,
-      healthy: s.healthy,
-      instances: s.instances,
-      checks: s.checks,
-      fault: s.track_file?.fault ?? false,
-      ...(s.haproxy_watch ? { haproxy_up: s.haproxy_watch.up } : {}),
-      ...(s.keepalived ? { keepalived_up: s.keepalived.up } : {}),
-      ...(s.maintenance ? { maintenance: s.maintenance } : {}),
-      ...(s.yielding !== undefined ? { yielding: s.yielding } : {}),
-      last_seen: new Date().toISOString(),
-    }
+    return viewFromStatus(shown, res.body)
   } catch (err) {
     const e = err as NodeJS.ErrnoException
     return { url: shown, reachable: false, error: hasCode(err, 'HA_ERR_TIMEOUT') ? e.message : (e.code ?? e.message) }

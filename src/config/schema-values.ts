@@ -43,6 +43,14 @@ export const timerMs = z
   .positive()
   .max(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} ms (about 24.8 days: the longest delay a timer holds)`)
 
+/** How long the daemon holds a check's connection before it opens a new one: 0 (a new one every round) up to a timer's limit. */
+export const reconnectMs = z
+  .number()
+  .int()
+  .min(0)
+  .max(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} ms`)
+  .default(30_000)
+
 export const bytes = z.union([z.string(), z.number()]).transform((v, ctx) => {
   const n = parseBytes(v)
   if (n === undefined || n <= 0) {

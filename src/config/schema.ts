@@ -6,7 +6,7 @@
 // webhook-schema.ts).
 import { z } from 'zod'
 import { DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_RUNTIME_DIR, DEFAULT_STATE_DIR } from './peek.js'
-import { bytes, DAY, duration, hostPort, timerMs } from './schema-values.js'
+import { bytes, DAY, duration, hostPort, reconnectMs, timerMs } from './schema-values.js'
 import { webhookSchema } from './webhook-schema.js'
 
 const haproxyCheck = z.strictObject({
@@ -37,12 +37,24 @@ const pgbouncerCheck = z.strictObject({
       dbname: z.string().min(1).default('pgbouncer'),
     })
     .optional(),
+  /**
+   * The daemon asks each PgBouncer on a held connection (and reads the admin
+   * console on a held session); a new one at least this often shows what only
+   * a new connection shows. 0: a new connection every round.
+   */
+  reconnect_interval_ms: reconnectMs,
 })
 
 const postgresCheck = z.strictObject({
   url: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgresql:// URL'),
   password_file: z.string().min(1).optional(),
   query: z.string().min(1).default('SELECT 1'),
+  /**
+   * The daemon runs the query on a held session; a new session at least this
+   * often shows what only a new one shows (authentication, max_connections,
+   * PgBouncer's pool limits). 0: a new session every round.
+   */
+  reconnect_interval_ms: reconnectMs,
 })
 
 const systemCheck = z.strictObject({
@@ -123,8 +135,17 @@ export const configSchema = z.strictObject({
       token_file: z.string().min(1).optional(),
       /** CA certificate(s), PEM, that https:// peers' certificates must chain to (instead of the system's CAs) */
       ca_file: z.string().min(1).optional(),
+      /**
+       * How often a peer is polled while it does not push (and the heartbeat
+       * asked of one that does); a peer silent for poll_interval_ms +
+       * poll_timeout_ms is unreachable either way.
+       */
       poll_interval_ms: timerMs.default(1000),
       poll_timeout_ms: timerMs.default(500),
+      /** each peer pushes its /status to the other on a held stream (GET /status/stream); false: polls only */
+      push: z.boolean().default(true),
+      /** a peer that pushes is still polled in full this often: proof of life and of consistency */
+      full_poll_interval_ms: timerMs.default(30_000),
       split_brain_after_ms: timerMs.default(3000),
       /** flap damping: more than max transitions within window holds the state */
       flap_max: z.number().int().positive().default(4),

@@ -4,7 +4,7 @@
 // recovery after a failure it saw) and fires those that hold but were never
 // sent. Read-only; a part of the picture not known yet is left out, and the sink
 // then neither fires nor resolves that kind.
-import { readInstances } from '../keepalived/index.js'
+import { currentInstances } from '../keepalived/index.js'
 import type { AlertConditions } from '../webhooks/index.js'
 import type { DaemonContext } from './context.js'
 import { plannedNow } from './planned.js'
@@ -12,7 +12,7 @@ import type { CheckLoop } from './parts/check-loop.js'
 
 export function alertConditions(ctx: DaemonContext): AlertConditions {
   const config = ctx.config()
-  const instances = readInstances(config.state_dir)
+  const instances = currentInstances(config.state_dir)
   const checks = ctx.service<CheckLoop>('check loop')?.established()
   return {
     node: config.node,

@@ -1,6 +1,6 @@
 // What every part of the daemon gets: the config in force, the shared state,
 // the metrics, and the few things parts do for each other.
-import type { AgentMetrics, StatusSnapshot } from '../api/index.js'
+import type { AgentMetrics, StatusFeed, StatusSnapshot } from '../api/index.js'
 import type { AgentConfig } from '../config/index.js'
 import type { Logger } from '../log/index.js'
 import type { NotifyOrder } from '../keepalived/index.js'
@@ -35,6 +35,8 @@ export interface DaemonContext {
   /** stores an event for the webhooks (the outbox, else the spool); never throws, logs what it cannot store */
   emit(event: NewEvent): Promise<void>
   snapshot(): StatusSnapshot
+  /** the snapshot pushed to peers on GET /status/stream, told by decide() that something may have changed */
+  feed: StatusFeed
   /** the notify processes still on their way, so transitions are recorded and delivered in fork order */
   notifies: NotifyOrder
 }

@@ -2,7 +2,7 @@
 // reverse). Each part is a file in parts/; what they share is the context
 // (context.ts) and the state (state.ts); what keepalived is told is decided in
 // track-decision.ts and verdict.ts.
-import { createMetrics, type AgentMetrics, type StatusSnapshot } from '../api/index.js'
+import { createMetrics, StatusFeed, type AgentMetrics, type StatusSnapshot } from '../api/index.js'
 import type { AgentConfig } from '../config/index.js'
 import { StorageError } from '../errors/index.js'
 import { NotifyOrder } from '../keepalived/index.js'
@@ -77,6 +77,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   let group: PartGroup
   const snapshot = () => buildSnapshot(config, state, group?.service<Dispatcher>('dispatcher'))
   const metrics = createMetrics(snapshot)
+  // what peers listening on /status/stream are pushed
+  const feed = new StatusFeed(snapshot)
   const ctx: DaemonContext = {
     config: () => config,
     logger,
@@ -89,6 +91,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       if (stopped) return
       decider.decide(config, state)
       publisher.publish(config, state)
+      feed.changed()
       if (!state.ready && groupStarted && decider.settled(config)) becomeReady()
     },
     async emit(event: NewEvent) {
@@ -108,6 +111,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       }
     },
     snapshot,
+    feed,
     notifies: new NotifyOrder({ cacheDir: () => config.runtime_dir }),
   }
 

@@ -3,7 +3,7 @@ import type { StatusSnapshot } from '../api/index.js'
 import type { CheckResult } from '../checks/index.js'
 import type { AgentConfig } from '../config/index.js'
 import { VERSION } from '../version/index.js'
-import { readInstances } from '../keepalived/index.js'
+import { currentInstances } from '../keepalived/index.js'
 import type { Dispatcher } from '../webhooks/index.js'
 import type { DaemonState } from './state.js'
 
@@ -19,7 +19,7 @@ export function buildSnapshot(config: AgentConfig, state: DaemonState, dispatche
     version: VERSION,
     healthy: (state.latest?.healthy ?? false) && !state.fault.fault,
     ready: state.ready,
-    instances: readInstances(config.state_dir).map((i) => ({ name: i.name, state: i.state, priority: i.priority, since: i.since })),
+    instances: currentInstances(config.state_dir).map((i) => ({ name: i.name, state: i.state, priority: i.priority, since: i.since })),
     checks: (state.latest?.checks ?? []).map(toSnapshotCheck),
     outbox: { pending: stats.pending, dead: stats.dead, spooled: state.outbox.spooled, orphaned: state.outbox.orphaned, full: state.outbox.full },
     keepalived: { up: state.keepalived.up, pid_file: config.keepalived?.pid_file ?? null, detail: state.keepalived.detail },

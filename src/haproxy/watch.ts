@@ -33,7 +33,27 @@ export interface HaproxyWatchOptions {
 
 export interface HaproxyWatch {
   current(): HaproxyWatchState
+  /**
+   * Sends `command` on the held connection and resolves with its answer (the
+   * daemon's HAProxy check, so that a round pays no connection of its own and
+   * the keep-alive is not needed in a second it was used); undefined when no
+   * connection answers now (the caller connects by itself). A late answer is
+   * a rejection for the caller only: the watch's own deadline decides whether
+   * HAProxy is gone.
+   */
+  ask(command: string, timeoutMs: number): Promise<string> | undefined
   stop(): void
+}
+
+interface Ask {
+  command: string
+  /** `;`-separated commands: in prompt mode each answer ends with its own prompt */
+  prompts: number
+  resolve(answer: string): void
+  reject(err: Error): void
+  timer?: NodeJS.Timeout
+  /** given up on by its caller: its answer is read and dropped */
+  abandoned?: boolean
 }
 
 export function createHaproxyWatch(opts: HaproxyWatchOptions): HaproxyWatch {
@@ -45,7 +65,10 @@ export function createHaproxyWatch(opts: HaproxyWatchOptions): HaproxyWatch {
   let waitingSince: number | undefined
   let buffered = ''
   let probe = 'show version'
-  let asked: 'info' | 'probe' = 'info'
+  let asked: 'info' | 'probe' | Ask = 'info'
+  /** asks waiting for the connection (one command at a time in prompt mode) */
+  const queue: Ask[] = []
+  let lastSentAt = 0
   let stopped = false
   let retry: NodeJS.Timeout | undefined
 
@@ -65,10 +88,36 @@ export function createHaproxyWatch(opts: HaproxyWatchOptions): HaproxyWatch {
     conn = undefined
   }
 
+  const failAsks = (detail: string) => {
+    const all = [...queue, ...(typeof asked === 'object' ? [asked] : [])]
+    queue.length = 0
+    if (typeof asked === 'object') asked = 'probe'
+    for (const a of all) settle(a, new Error(detail))
+  }
+  const settle = (a: Ask, err: Error | null, answer = '') => {
+    clearTimeout(a.timer)
+    if (a.abandoned) return
+    a.abandoned = true
+    if (err) a.reject(err)
+    else a.resolve(answer)
+  }
+  const send = (command: string, what: typeof asked) => {
+    waitingSince = lastSentAt = now()
+    asked = what
+    conn!.write(`${command}\n`)
+  }
+  /** the next queued ask, if the connection is free */
+  const next = () => {
+    if (!conn || conn.connecting || waitingSince !== undefined || !known || !state.up) return
+    const a = queue.shift()
+    if (a) send(a.command, a)
+  }
+
   const drop = (detail: string) => {
     closeConn()
     waitingSince = undefined
     buffered = ''
+    failAsks(detail)
     set(false, detail)
   }
 
@@ -88,11 +137,20 @@ export function createHaproxyWatch(opts: HaproxyWatchOptions): HaproxyWatch {
     c.on('data', (chunk: string) => {
       buffered += chunk
       // In prompt mode every answer ends with the "> " prompt.
-      if (!buffered.endsWith('> ')) return
+      if (!buffered.endsWith('\n> ')) return
+      if (typeof asked === 'object' && asked.prompts > 1 && countPrompts(buffered) < asked.prompts) return
       const answer = buffered
       buffered = ''
       waitingSince = undefined
       if (answer.trim() === '>') return // the prompt's own answer to "prompt"
+      if (typeof asked === 'object') {
+        const a = asked
+        asked = 'probe'
+        // as HAProxy answers outside prompt mode: each command's output, then an empty line
+        settle(a, null, answer.split('\n> ', a.prompts).map((part) => `${part}\n`).join(''))
+        next()
+        return
+      }
       if (asked === 'info') {
         if (/^Pid: \d+/m.test(answer)) set(true, 'runtime API answers')
         else drop(`unexpected answer from ${opts.socket}`)
@@ -101,6 +159,7 @@ export function createHaproxyWatch(opts: HaproxyWatchOptions): HaproxyWatch {
       } else if (!/^\d+\.\d+/.test(answer)) {
         drop(`unexpected answer from ${opts.socket}`)
       }
+      next()
     })
     c.on('close', () => {
       if (conn === c) drop(`HAProxy closed the runtime API connection (${opts.socket})`)
@@ -117,11 +176,8 @@ export function createHaproxyWatch(opts: HaproxyWatchOptions): HaproxyWatch {
       if (now() - waitingSince > opts.timeoutMs) drop(`HAProxy did not answer within ${opts.timeoutMs} ms`)
       return
     }
-    if (conn.writable && !conn.connecting) {
-      waitingSince = now()
-      asked = probe === 'show info' ? 'info' : 'probe'
-      conn.write(`${probe}\n`)
-    }
+    // A command sent within the interval (a check round's) kept the connection busy already.
+    if (conn.writable && !conn.connecting && now() - lastSentAt >= opts.intervalMs - 50) send(probe, probe === 'show info' ? 'info' : 'probe')
   }
 
   retry = setInterval(tick, opts.intervalMs)
@@ -130,10 +186,27 @@ export function createHaproxyWatch(opts: HaproxyWatchOptions): HaproxyWatch {
 
   return {
     current: () => state,
+    ask(command, timeoutMs) {
+      if (stopped || !conn || conn.connecting || !known || !state.up) return undefined
+      return new Promise<string>((resolve, reject) => {
+        const a: Ask = { command, prompts: command.split(';').length, resolve, reject }
+        a.timer = setTimeout(() => settle(a, new Error(`HAProxy socket ${opts.socket}: no answer to "${command}" within ${timeoutMs} ms`)), timeoutMs)
+        queue.push(a)
+        next()
+      })
+    },
     stop() {
       stopped = true
       clearInterval(retry)
       closeConn()
+      failAsks('the HAProxy watch stopped')
     },
   }
+}
+
+/** How many prompts ("\n> ") an answer in prompt mode holds. */
+function countPrompts(text: string): number {
+  let n = 0
+  for (let at = text.indexOf('\n> '); at >= 0; at = text.indexOf('\n> ', at + 3)) n++
+  return n
 }

@@ -84,3 +84,52 @@ function attempt(url: string, opts: HttpCallOptions): Promise<HttpResponse> {
     }
   })
 }
+
+export interface HttpStreamOptions {
+  headers?: Record<string, string>
+  /** the deadline for the answer's status line and headers; after them, the caller watches the body (a silence limit) */
+  timeoutMs: number
+  ca?: string
+  /** the status and headers: return false to end the stream there (not the answer hoped for) */
+  onResponse(status: number, headers: IncomingHttpHeaders): boolean
+  onData(chunk: string): void
+  /** once, however it ends: the server closed it, an error, the deadline, or close() */
+  onEnd(err: Error | null): void
+}
+
+export interface HttpStream {
+  /** ends the stream (onEnd(null) if it had not ended) */
+  close(): void
+}
+
+/**
+ * A GET whose answer is read as it comes, on a connection of its own (a server
+ * that pushes: /status/stream). The deadline covers connect, TLS and headers.
+ */
+export function httpStream(url: string, opts: HttpStreamOptions): HttpStream {
+  const u = new URL(url)
+  const request = u.protocol === 'https:' ? httpsRequest : httpRequest
+  let ended = false
+  const end = (err: Error | null) => {
+    if (ended) return
+    ended = true
+    clearTimeout(timer)
+    req.destroy()
+    opts.onEnd(err)
+  }
+  const tls = u.protocol === 'https:' && opts.ca !== undefined ? { ca: opts.ca } : {}
+  const req = request(u, { method: 'GET', headers: { ...opts.headers }, agent: false, ...tls }, (res) => {
+    clearTimeout(timer)
+    if (!opts.onResponse(res.statusCode ?? 0, res.headers)) return end(null)
+    res.setEncoding('utf8')
+    res.on('data', (c: string) => !ended && opts.onData(c))
+    res.on('end', () => end(null))
+    res.on('error', (e) => end(e))
+    res.on('close', () => end(null))
+  })
+  const timer = setTimeout(() => end(new TimeoutError(`no answer within ${opts.timeoutMs} ms`, opts.timeoutMs)), opts.timeoutMs)
+  req.on('error', (e) => end(e))
+  req.on('socket', (s) => s.setNoDelay(true))
+  req.end()
+  return { close: () => end(null) }
+}

@@ -1,1 +1,1 @@
-export { httpCall, keepAliveAgent, type HttpCallOptions, type HttpResponse } from './client.js'
+export { httpCall, httpStream, keepAliveAgent, type HttpCallOptions, type HttpResponse, type HttpStream, type HttpStreamOptions } from './client.js'

@@ -1,5 +1,5 @@
 export { parseNotifyArgs, parseFifoLine, type Transition } from './notify-args.js'
-export { recordTransition, readInstances, readInstance, writeInstance, isStale, stateAfter, type InstanceState } from './state-store.js'
+export { currentInstances, recordTransition, readInstances, readInstance, writeInstance, isStale, stateAfter, type InstanceState } from './state-store.js'
 export { openNotifyFifo, type NotifyFifo } from './fifo.js'
 export { forkOrderMicros, sharedBootMicros, checkForkOrder } from './fork-order.js'
 export { recordVrrpTransition, applyTransitionState, type RecordedTransition } from './record.js'

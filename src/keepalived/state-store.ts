@@ -1,7 +1,7 @@
 // The last known VRRP state per instance, kept where both `ha-agent notify`
 // (a short process per transition) and the daemon can read it.
 import { createHash } from 'node:crypto'
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../fs/atomic.js'
 import { describeSystemError, StorageError } from '../errors/index.js'
@@ -92,4 +92,32 @@ export function readInstances(stateDir: string): InstanceState[] {
     }
   }
   return out
+}
+
+/** A modification this close after the directory's mtime may share its timestamp (Linux stamps with a coarse clock: a tick of 1-10 ms). */
+const COARSE_MS = 50
+const cache = new Map<string, { mtimeNs: bigint; readAt: number; list: readonly InstanceState[] }>()
+
+/**
+ * readInstances, read again only when the directory changed: one stat instead
+ * of a directory read and a file read per instance. The daemon asks for the
+ * instances at every snapshot and every peer's heartbeat. Every change of a
+ * record is a rename into the directory, which moves its mtime; a read made
+ * within COARSE_MS of that mtime is not trusted (another change may carry the
+ * same stamp), so the next call reads again.
+ */
+export function currentInstances(stateDir: string, now: () => number = Date.now): readonly InstanceState[] {
+  let mtimeNs: bigint
+  try {
+    mtimeNs = statSync(join(stateDir, 'vrrp'), { bigint: true }).mtimeNs
+  } catch {
+    cache.delete(stateDir)
+    return []
+  }
+  const c = cache.get(stateDir)
+  if (c && c.mtimeNs === mtimeNs && c.readAt - Number(mtimeNs / 1_000_000n) > COARSE_MS) return c.list
+  const readAt = now()
+  const list = Object.freeze(readInstances(stateDir))
+  cache.set(stateDir, { mtimeNs, readAt, list })
+  return list
 }

@@ -49,3 +49,18 @@ t.test('the probe does not stall the event loop: microseconds of work, not a pro
   t.comment(`mean probe: ${(mean * 1000).toFixed(0)} us`)
   t.ok(mean < 6, `mean probe ${mean.toFixed(2)} ms`)
 })
+
+t.test("the daemon's host addresses: read again after ADDRESSES_MS or a VRRP transition, not every round", async (t) => {
+  const { HeldAddresses, ADDRESSES_MS } = await import('../../src/checks/system.js')
+  let now = 1_000_000
+  const held = new HeldAddresses(() => now)
+  const first = held.get()
+  t.ok(first.lo, 'the addresses, loopback among them')
+  now += ADDRESSES_MS - 1
+  t.equal(held.get(), first, 'the same list within the interval')
+  now += 1
+  t.not(held.get(), first, 'read again once it is ADDRESSES_MS old')
+  const second = held.get()
+  held.changed()
+  t.not(held.get(), second, 'read again at once after a VRRP transition')
+})

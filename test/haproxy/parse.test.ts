@@ -2,7 +2,7 @@
 // a backend with one server UP, one DOWN (nothing listening) and one disabled.
 import t from 'tap'
 import { readFileSync } from 'node:fs'
-import { parseShowInfo, parseShowStat } from '../../src/haproxy/index.js'
+import { infoFields, parseShowInfo, parseShowStat, parseStatStatus } from '../../src/haproxy/index.js'
 
 const statCsv = readFileSync(new URL('./fixtures/show-stat-2.6.csv', import.meta.url), 'utf8')
 const infoText = readFileSync(new URL('./fixtures/show-info-2.6.txt', import.meta.url), 'utf8')
@@ -48,4 +48,22 @@ t.test('show info: "Key: value" lines', async (t) => {
   t.ok(Number(info.Uptime_sec) >= 0)
   t.throws(() => parseShowInfo(statCsv), /not a "show info" answer/)
   t.throws(() => parseShowInfo(''), /not a "show info" answer/)
+})
+
+// HAProxy 3.0 (Debian 13), captured on a booted lab node: ~100 columns a row.
+const answer30 = readFileSync(new URL('./fixtures/show-info-stat-3.0.txt', import.meta.url), 'utf8')
+
+t.test('the lean readers the daemon uses every round say what the full parsers say (2.6 and 3.0)', async (t) => {
+  const cut = answer30.indexOf('\n\n')
+  for (const [name, info, stat] of [['2.6', infoText, statCsv], ['3.0', answer30.slice(0, cut + 1), answer30.slice(cut + 2)]] as const) {
+    t.same(parseStatStatus(stat), parseShowStat(stat).map((r) => ({ pxname: r.pxname, svname: r.svname, status: r.status, type: r.type })), `${name}: show stat`)
+    t.same(parseStatStatus(stat.replace(/\n/g, '\r\n')), parseStatStatus(stat), `${name}: CRLF`)
+    const full = parseShowInfo(info)
+    t.same(infoFields(info), { Name: full.Name, Pid: full.Pid, Version: full.Version }, `${name}: show info`)
+  }
+  t.throws(() => parseStatStatus('Permission denied\n'), /not a "show stat" answer: "Permission denied"/)
+  t.throws(() => parseStatStatus(infoText), /not a "show stat" answer: "Name: HAProxy/)
+  t.throws(() => infoFields(statCsv), /not a "show info" answer/)
+  t.throws(() => infoFields(''), /not a "show info" answer/)
+  t.same(parseStatStatus(statCsv.split('\n')[0] + '\n\n'), [])
 })

@@ -89,3 +89,53 @@ t.test('stop() closes the connection and no change is reported after it', async 
   t.equal(api.asked.length, asked, 'no probe after stop')
   t.same(changes, [true], 'the close it caused is not a down')
 })
+
+t.test('ask(): a command on the held connection, answered as outside prompt mode; the keep-alive skipped while asks keep it busy', async (t) => {
+  const STAT = '# pxname,svname,status\nfe,FRONTEND,OPEN\n'
+  const api = await fakeRuntimeApi(t, { 'show info': INFO, 'show version': '2.6.12\n', 'show stat': STAT })
+  const watch = createHaproxyWatch({ socket: api.socket, intervalMs: 100, timeoutMs: 300, onChange: () => {} })
+  t.teardown(() => watch.stop())
+  t.equal(watch.ask('show stat', 100), undefined, 'nothing to ask on before the watch has its answer')
+  await waitFor('up', () => watch.current().up || undefined)
+  t.equal(await watch.ask('show info;show stat', 500), `${INFO}\n${STAT}\n`, 'both answers, each with its empty line, no prompt')
+  const probesBefore = api.asked.filter((a) => a === 'show version').length
+  for (let i = 0; i < 8; i++) {
+    await watch.ask('show stat', 500)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  const probes = api.asked.filter((a) => a === 'show version').length - probesBefore
+  t.ok(probes <= 1, `no keep-alive while asks come every 50 ms (${probes} sent)`)
+  t.equal(api.asked.filter((a) => a === 'prompt').length, 1, 'one connection throughout')
+})
+
+t.test('ask(): no answer by its deadline rejects the caller only; HAProxy gone fails the asks under way', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ha-agent-watch-'))
+  let answerStat = true
+  const conns: Array<{ destroy(): void }> = []
+  const srv = await misbehavingServer(join(dir, 'slow.sock'), (c) => {
+    conns.push(c)
+    c.on('data', (d: Buffer) => {
+      for (const line of d.toString().split('\n').filter(Boolean)) {
+        if (line === 'prompt') c.write('\n> ')
+        else if (line === 'show info') c.write(`${INFO}\n> `)
+        else if (line === 'show stat' && answerStat) c.write('# pxname,svname,status\n\n> ')
+        else if (line === 'show version') c.write('2.6.12\n\n> ')
+      }
+    })
+  })
+  t.teardown(async () => {
+    await srv.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  const changes: boolean[] = []
+  const watch = createHaproxyWatch({ socket: join(dir, 'slow.sock'), intervalMs: 1000, timeoutMs: 3000, onChange: (up) => changes.push(up) })
+  t.teardown(() => watch.stop())
+  await waitFor('up', () => watch.current().up || undefined)
+  answerStat = false
+  await t.rejects(watch.ask('show stat', 100)!, /no answer to "show stat" within 100 ms/)
+  t.equal(watch.current().up, true, "the caller's deadline is not the watch's: still up")
+  const pending = watch.ask('show stat', 5000)!
+  for (const c of conns) c.destroy()
+  await t.rejects(pending, /HAProxy closed the runtime API connection/)
+  t.same(changes, [true, false])
+})

@@ -98,6 +98,9 @@ t.test('the token guards every route but the public ones, on a node with peers (
       t.equal((await get(api + path, { token: 'wrong-wrong-wrong-wrong' })).status, 401, `${api}${path} with a wrong token`)
       t.equal((await get(api + path, { token: TOKEN })).status, 200, `${api}${path} with the token`)
     }
+    // the push stream peers listen to: the same token (with it, it never ends: test/api/stream.test.ts)
+    t.equal((await get(`${api}/status/stream`)).status, 401, `${api}/status/stream without a token`)
+    t.equal((await get(`${api}/status/stream`, { token: 'wrong-wrong-wrong-wrong' })).status, 401, `${api}/status/stream with a wrong token`)
     t.equal((await get(`${api}/healthz`)).status, 200, `${api}/healthz needs none`)
   }
 })

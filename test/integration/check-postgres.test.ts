@@ -4,6 +4,7 @@
 import t from 'tap'
 import { buildConfig } from '../../src/config/index.js'
 import { probePostgres } from '../../src/checks/postgres.js'
+import { PgSessionHolder } from '../../src/checks/pg-held.js'
 import { startStack } from '../fixtures/stack.js'
 import { waitFor } from '../fixtures/procs.js'
 
@@ -84,4 +85,96 @@ t.test('an abort from the caller tears the connection down at once', async (t) =
   const f = await probePostgres(cfg, 60_000, ac.signal)
   t.equal(f.ok, false)
   t.equal(f.detail, `SELECT pg_sleep(30) via 127.0.0.1:${stack.pg.port}: no answer before the deadline`, 'the abort ended it, not a timeout')
+})
+
+// The daemon's held session (src/checks/pg-held.ts): one backend for many rounds,
+// a new one when it is old or gone, and never a pass from a session that did not answer.
+const direct = () => ({ connectionString: `postgres://postgres@127.0.0.1:${stack.pg.port}/postgres` })
+const backendPid = async (s: { query(text: string): Promise<unknown> }) => ((await s.query('SELECT pg_backend_pid() AS pid')) as { rows: Array<{ pid: number }> }).rows[0]!.pid
+async function adminQuery(text: string): Promise<void> {
+  const { default: pg } = await import('pg')
+  const c = new pg.Client({ ...direct(), connectionTimeoutMillis: 2000 })
+  await c.connect()
+  try {
+    await c.query(text)
+  } finally {
+    await c.end()
+  }
+}
+
+t.test('held: one backend for many rounds; a new one after reconnect_interval_ms', async (t) => {
+  const held = new PgSessionHolder()
+  t.teardown(() => held.close())
+  const pids = []
+  for (let i = 0; i < 4; i++) pids.push(await held.run(direct(), 2000, 30_000, undefined, backendPid))
+  t.equal(new Set(pids).size, 1, `the same backend every round (${pids.join(', ')})`)
+  const short = new PgSessionHolder()
+  t.teardown(() => short.close())
+  const a = await short.run(direct(), 2000, 100, undefined, backendPid)
+  await new Promise((r) => setTimeout(r, 150))
+  const b = await short.run(direct(), 2000, 100, undefined, backendPid)
+  t.not(a, b, 'a new session once the held one was 100 ms old')
+  // the probe on a holder: the same SELECT 1 through HAProxy -> PgBouncer -> PostgreSQL
+  const probe = new PgSessionHolder()
+  t.teardown(() => probe.close())
+  const cfg = postgresConfig({ url: `postgres://postgres@127.0.0.1:${stack.haproxy.port}/postgres` })
+  for (let i = 0; i < 3; i++) {
+    const f = await probePostgres(cfg, 2000, noSignal(), probe)
+    t.equal(f.detail, `SELECT 1 via 127.0.0.1:${stack.haproxy.port}: 1 row(s)`)
+  }
+})
+
+t.test('held: a session the server terminated between rounds is replaced within the same round', async (t) => {
+  const held = new PgSessionHolder()
+  t.teardown(() => held.close())
+  const first = await held.run(direct(), 2000, 30_000, undefined, backendPid)
+  await adminQuery(`SELECT pg_terminate_backend(${first})`)
+  await new Promise((r) => setTimeout(r, 100))
+  const second = await held.run(direct(), 2000, 30_000, undefined, backendPid)
+  t.not(second, first, 'answered by a new backend')
+  // terminated while idle and not yet noticed: the round still answers on a new session
+  await adminQuery(`SELECT pg_terminate_backend(${second})`)
+  const third = await held.run(direct(), 2000, 30_000, undefined, backendPid)
+  t.not(third, second)
+})
+
+t.test('held: a frozen backend fails the round at the deadline; the next round is a new session', async (t) => {
+  const held = new PgSessionHolder()
+  t.teardown(() => held.close())
+  const pid = await held.run(direct(), 2000, 30_000, undefined, backendPid)
+  process.kill(pid, 'SIGSTOP')
+  t.teardown(async () => {
+    process.kill(pid, 'SIGCONT')
+    await adminQuery(`SELECT pg_terminate_backend(${pid})`).catch(() => {})
+  })
+  const started = performance.now()
+  const err = await held.run(direct(), 400, 30_000, undefined, backendPid).catch((e) => e)
+  t.equal(err.message, 'no answer within 400 ms', 'the deadline, not a pass')
+  t.ok(performance.now() - started >= 390)
+  const next = await held.run(direct(), 2000, 30_000, undefined, backendPid)
+  t.not(next, pid, 'not the frozen backend again')
+})
+
+t.test('held: through a PgBouncer that restarts, the next round is answered on a new session', async (t) => {
+  const held = new PgSessionHolder()
+  t.teardown(() => held.close())
+  const bouncer = stack.pgbouncers[1]!
+  const via = { connectionString: `postgres://postgres@127.0.0.1:${bouncer.port}/postgres` }
+  await held.run(via, 2000, 30_000, undefined, async (s) => s.query('SELECT 1'))
+  await bouncer.kill()
+  await t.rejects(held.run(via, 500, 30_000, undefined, async (s) => s.query('SELECT 1')), /ECONNREFUSED|no connection within/, 'PgBouncer gone: the round fails, the held session does not pass')
+  await bouncer.start()
+  await held.run(via, 2000, 30_000, undefined, async (s) => s.query('SELECT 1'))
+  t.pass('answered after the restart')
+})
+
+t.test('held: PostgreSQL stopped: every round fails until it is back', async (t) => {
+  const held = new PgSessionHolder()
+  t.teardown(() => held.close())
+  await held.run(direct(), 2000, 30_000, undefined, backendPid)
+  await stack.pg.kill()
+  const err = await held.run(direct(), 1000, 30_000, undefined, backendPid).catch((e) => e)
+  t.match(err.message ?? err.code, /ECONNREFUSED|terminat|shut|no connection/, `failed: ${err.message}`)
+  await stack.pg.start()
+  t.ok((await held.run(direct(), 3000, 30_000, undefined, backendPid)) > 0, 'a new session once it is back')
 })

@@ -36,6 +36,7 @@ export function apiPart(ctx: DaemonContext): Part {
         },
         ...(tls?.cert && tls.key ? { https: { cert: tls.cert, key: tls.key } } : {}),
         actions: apiActions(ctx, () => ctx.service<Operations>('operations')),
+        feed: ctx.feed,
       })
       const { host, port } = splitHostPort(listen)
       try {

@@ -4,16 +4,19 @@
 // from what is established for it (fall / rise under way), or a relative fault
 // confirms, rounds come every fastInterval() instead, as HAProxy's `fastinter`
 // does: detection is quick and the steady state is cheap.
-import { runChecks, type Verdict } from '../../checks/index.js'
+import { createHeldConnections, runChecks, type Verdict } from '../../checks/index.js'
 import type { AgentConfig } from '../../config/index.js'
 import { fastInterval, type DaemonContext, type Hurry } from '../context.js'
 import { CheckDebouncer } from '../debounce.js'
 import type { Part } from '../lifecycle.js'
+import type { HaproxyAsker } from './haproxy-watch.js'
 import { startRoundLoop } from '../../rounds/index.js'
 
 export interface CheckLoop extends Hurry {
   /** runs a round now (or joins the one running) */
   checkNow(): Promise<Verdict>
+  /** a VRRP transition was seen: the system check reads the host's addresses (VIPs) again */
+  vrrpChanged(): void
   /** the checks of the last round, each with what the debouncer established; undefined before the first round */
   established(): Array<{ name: string; status: 'pass' | 'fail' | undefined; detail: string }> | undefined
 }
@@ -27,6 +30,10 @@ export function checkLoopPart(ctx: DaemonContext, afterRound: () => void): Part 
       let debouncer = new CheckDebouncer(ctx.config().checks.fall, ctx.config().checks.rise)
       let stopped = false
       let running: Promise<Verdict> | undefined
+      // The PostgreSQL session and the PgBouncer connections, held from round to round.
+      const held = createHeldConnections()
+      // ... and the HAProxy check on the watch's connection
+      held.haproxy = (command, timeoutMs) => ctx.service<HaproxyAsker>('HAProxy watch')?.ask(command, timeoutMs)
 
       /** a check whose result is not (yet) what is established for it */
       let changing = false
@@ -50,7 +57,7 @@ export function checkLoopPart(ctx: DaemonContext, afterRound: () => void): Part 
         // Never overlapping: a slow round is shared by whoever asks meanwhile.
         const config = ctx.config()
         const startedAt = Date.now()
-        running ??= runChecks(config)
+        running ??= runChecks(config, { held })
           .then(async (v) => {
             const verdict: Verdict = { ...v, source: 'daemon' }
             // A round finishing after stop (or a reload that removed this loop) decides nothing.
@@ -71,6 +78,7 @@ export function checkLoopPart(ctx: DaemonContext, afterRound: () => void): Part 
       const service: CheckLoop = {
         checkNow,
         hurry: () => loop.hurry(fastInterval(ctx.config().checks.interval_ms)),
+        vrrpChanged: () => held.addresses.changed(),
         established: () => ctx.state.latest?.checks.map((c) => ({ name: c.name, status: debouncer.status(c.name), detail: c.detail })),
       }
       return {
@@ -82,6 +90,7 @@ export function checkLoopPart(ctx: DaemonContext, afterRound: () => void): Part 
           stopped = true
           loop.stop()
           await running?.catch(() => undefined)
+          held.close()
         },
       }
     },

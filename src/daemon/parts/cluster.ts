@@ -1,5 +1,5 @@
 import { startCluster } from '../../cluster/index.js'
-import { readInstances } from '../../keepalived/index.js'
+import { currentInstances } from '../../keepalived/index.js'
 import { fastInterval, type DaemonContext, type Hurry } from '../context.js'
 import type { Part } from '../lifecycle.js'
 
@@ -7,7 +7,7 @@ import type { Part } from '../lifecycle.js'
 export function clusterPart(ctx: DaemonContext): Part {
   return {
     name: 'cluster',
-    key: (c) => (c.peers.length ? [c.node, c.peers, c.cluster.poll_interval_ms, c.cluster.poll_timeout_ms, c.cluster.split_brain_after_ms] : null),
+    key: (c) => (c.peers.length ? [c.node, c.peers, c.cluster.poll_interval_ms, c.cluster.poll_timeout_ms, c.cluster.split_brain_after_ms, c.cluster.push, c.cluster.full_poll_interval_ms] : null),
     async start(config) {
       ctx.state.peers = []
       ctx.state.splitBrain = []
@@ -15,7 +15,7 @@ export function clusterPart(ctx: DaemonContext): Part {
       const cluster = startCluster({
         config,
         logger: ctx.logger.child({ component: 'cluster' }),
-        localInstances: () => readInstances(ctx.config().state_dir),
+        localInstances: () => currentInstances(ctx.config().state_dir),
         emit: (e) => void ctx.emit(e),
         token: () => ctx.config().cluster.token,
         ca: () => ctx.config().cluster.ca,

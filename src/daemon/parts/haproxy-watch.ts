@@ -1,6 +1,12 @@
+import type { HaproxyAsk } from '../../checks/index.js'
 import { createHaproxyWatch } from '../../haproxy/index.js'
 import type { DaemonContext } from '../context.js'
 import type { Part } from '../lifecycle.js'
+
+/** What the check loop borrows of the watch: its held runtime-API connection. */
+export interface HaproxyAsker {
+  ask: HaproxyAsk
+}
 
 /** The fast HAProxy watch feeding the track_file (see haproxy/watch.ts). */
 export function haproxyWatchPart(ctx: DaemonContext): Part {
@@ -24,7 +30,8 @@ export function haproxyWatchPart(ctx: DaemonContext): Part {
           ctx.decide()
         },
       })
-      return { stop: async () => watch.stop() }
+      const service: HaproxyAsker = { ask: (command, timeoutMs) => watch.ask(command, timeoutMs) }
+      return { service, stop: async () => watch.stop() }
     },
   }
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { readInstances } from '../../keepalived/index.js'
 import type { DaemonContext } from '../context.js'
 import type { Part } from '../lifecycle.js'
+import type { CheckLoop } from './check-loop.js'
 
 const SCAN_SAFETY_MS = 5_000
 const LIVENESS_MS = 1_000
@@ -17,6 +18,9 @@ export function noteTransition(ctx: DaemonContext, instance: string, state: stri
   if (!ctx.state.noteTransition({ instance, state, at, source })) return
   ctx.metrics.transitions.inc({ vrrp_instance: instance, state })
   ctx.logger.info({ instance, state, source }, 'VRRP transition')
+  // the VIPs moved with it (the system check's report); peers hear of it now (split brain), not at the next round
+  ctx.service<CheckLoop>('check loop')?.vrrpChanged()
+  ctx.decide()
 }
 
 /**

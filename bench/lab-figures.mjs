@@ -1,0 +1,124 @@
+// Figures bench/run.mjs measures the same way in the host lab and in the booted
+// lab (issue 24): a failure only the master sees -> the VIP on the backup, a
+// partition between the agents -> the peer seen unreachable, and the daemon's
+// cost on both nodes over one window. `lab` is run.mjs's Lab: sh(...) runs
+// lab.sh, exec('n1', argv) runs in node 1's network namespace (a booted node
+// lives in that namespace too), booted says which lab it is.
+import { readFileSync } from 'node:fs'
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+const quantile = (xs, q) => {
+  const s = [...xs].filter(Number.isFinite).sort((a, b) => a - b)
+  return s.length ? s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)] : NaN
+}
+export const median = (xs) => quantile(xs, 0.5)
+const series = (runs) => ({ runs, median_ms: median(runs), max_ms: Math.max(...runs.filter(Number.isFinite)) })
+
+/** Only the master loses the PgBouncers (and PostgreSQL behind them); the backup still reaches them. n runs. */
+export async function localOnlySeries(lab, n) {
+  const runs = []
+  for (let i = 0; i < n; i++) {
+    await lab.waitHolder(['1'], 60_000)
+    await sleep(2500)
+    const at = Date.now()
+    lab.exec('n1', ['iptables', '-A', 'OUTPUT', '-d', `${lab.net}.20`, '-j', 'DROP'])
+    const moved = await lab.waitHolder(['2'], 20_000)
+    runs.push(moved ? Date.now() - at : NaN)
+    lab.exec('n1', ['iptables', '-D', 'OUTPUT', '-d', `${lab.net}.20`, '-j', 'DROP'])
+    process.stderr.write(`bench: ${lab.label ?? lab.style} local-only failure #${i + 1}: ${runs.at(-1)} ms\n`)
+    await lab.waitHolder(['1'], 60_000)
+  }
+  return series(runs)
+}
+
+/** The daemon's log lines of node `n` since `sinceMs`, parsed (pino JSON): the lab's file, or the node's journal. */
+function agentLog(lab, n, sinceMs) {
+  const text = lab.booted
+    ? lab.sh('exec', String(n), 'journalctl', '-u', 'ha-agent', '-o', 'cat', '--no-pager', '-q', '--since', `@${Math.floor(sinceMs / 1000) - 1}`)
+    : readFileSync(`${lab.dir}/n${n}/agent.log`, 'utf8')
+  return text
+    .split('\n')
+    .map((l) => {
+      try {
+        return JSON.parse(l.replace(/^<\d>/, ''))
+      } catch {
+        return undefined
+      }
+    })
+    .filter((l) => l && Date.parse(l.time) >= sinceMs)
+}
+
+/**
+ * The agents cut off from each other (every TCP packet between node 1 and node
+ * 2 dropped in node 1's namespace; VRRP is not TCP and goes on): how long until
+ * node 1's daemon says its peer is unreachable (its own log line's time), and
+ * until it hears it again once healed. n runs.
+ */
+export async function peerPartitionSeries(lab, n) {
+  const peer = `${lab.net}.12`
+  const rules = [
+    ['INPUT', '-s', peer, '-p', 'tcp', '-j', 'DROP'],
+    ['OUTPUT', '-d', peer, '-p', 'tcp', '-j', 'DROP'],
+  ]
+  const seen = []
+  const back = []
+  for (let i = 0; i < n; i++) {
+    await sleep(3000)
+    const at = Date.now()
+    for (const r of rules) lab.exec('n1', ['iptables', '-A', ...r])
+    let lost
+    for (const until = Date.now() + 15_000; !lost && Date.now() < until; await sleep(100)) lost = agentLog(lab, 1, at).find((l) => l.msg === 'peer unreachable')
+    seen.push(lost ? Date.parse(lost.time) - at : NaN)
+    const healed = Date.now()
+    for (const r of rules) lab.exec('n1', ['iptables', '-D', ...r])
+    let found
+    for (const until = Date.now() + 30_000; !found && Date.now() < until; await sleep(100)) found = agentLog(lab, 1, healed).find((l) => l.msg === 'peer answers')
+    back.push(found ? Date.parse(found.time) - healed : NaN)
+    process.stderr.write(`bench: ${lab.label ?? lab.style} partition seen #${i + 1}: ${seen.at(-1)} ms (heard again after ${back.at(-1)} ms)\n`)
+  }
+  return { ...series(seen), heard_again: series(back) }
+}
+
+const kb = (status, key) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN)
+
+/** What one node's daemon costs now: CPU ns so far and the RSS/HWM of its main process (booted: its unit; host: its process). */
+function daemonNow(lab, n) {
+  if (lab.booted) {
+    const cpuNs = Number(lab.sh('exec', String(n), 'systemctl', 'show', 'ha-agent', '-p', 'CPUUsageNSec', '--value'))
+    const pid = lab.sh('exec', String(n), 'systemctl', 'show', 'ha-agent', '-p', 'MainPID', '--value')
+    const status = lab.sh('exec', String(n), 'cat', `/proc/${pid}/status`)
+    return { cpuNs, rss: kb(status, 'VmRSS') / 1024, hwm: kb(status, 'VmHWM') / 1024 }
+  }
+  const pid = Number(readFileSync(`${lab.dir}/n${n}/agent.pid`, 'utf8'))
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  return { cpuNs: (Number(f[11]) + Number(f[12])) * 1e7, rss: kb(status, 'VmRSS') / 1024, hwm: kb(status, 'VmHWM') / 1024 }
+}
+
+/**
+ * Both nodes' daemons over one window of `seconds`: CPU (booted: the unit's
+ * cgroup, CPUUsageNSec, which holds the watchdog sidecar too; host: the
+ * process's utime + stime) and RSS sampled every 5 s (median, max) and VmHWM.
+ */
+export async function daemonsOverWindow(lab, seconds) {
+  const t0 = Date.now()
+  const start = [1, 2].map((n) => daemonNow(lab, n))
+  const rss = [[], []]
+  while (Date.now() - t0 < seconds * 1000) {
+    await sleep(Math.min(5000, Math.max(0, seconds * 1000 - (Date.now() - t0))))
+    for (const n of [1, 2]) rss[n - 1].push(daemonNow(lab, n).rss)
+  }
+  const end = [1, 2].map((n) => daemonNow(lab, n))
+  const ms = Date.now() - t0
+  return {
+    window_s: +(ms / 1000).toFixed(1),
+    cpu_from: lab.booted ? 'the ha-agent unit cgroup (CPUUsageNSec)' : 'the daemon process (utime + stime)',
+    nodes: [0, 1].map((i) => ({
+      cpu_percent_of_core: +((100 * (end[i].cpuNs - start[i].cpuNs)) / 1e6 / ms).toFixed(2),
+      rss_mb: +median(rss[i]).toFixed(1),
+      rss_max_mb: +Math.max(...rss[i]).toFixed(1),
+      peak_rss_mb: +end[i].hwm.toFixed(1),
+    })),
+  }
+}
