@@ -181,6 +181,15 @@ stage_package() { # the .deb of this build (or LAB_DEB) and provision.sh, where 
   cp "$ROOT/vagrant/provision.sh" "$DIR/pkg/provision.sh"
 }
 
+booting() { # booting N: boot_node N in a subshell that names the command it stopped on
+  local node=$1
+  (
+    set -E
+    trap 'printf "lab: node %s: \"%s\" failed (exit %s, %s line %s)\n" "$node" "$BASH_COMMAND" "$?" "${BASH_SOURCE[0]##*/}" "$LINENO" >&2' ERR
+    boot_node "$node"
+  )
+}
+
 booted_up() {
   command -v systemd-nspawn >/dev/null || die "systemd-nspawn is missing (apt-get install systemd-container)"
   ensure_image
@@ -189,10 +198,11 @@ booted_up() {
   # The token both nodes share, as the Vagrantfile keeps one.
   (umask 0077; od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$DIR/cluster.token")
   say "booting node 1 and node 2 (Debian $SUITE, systemd-nspawn -b)"
-  boot_node 1 &
+  # Each boot says where it stopped: a command failing under errexit has no message of its own.
+  booting 1 &
   local b1=$!
-  boot_node 2 || die "node 2 did not boot"
-  wait $b1 || die "node 1 did not boot"
+  booting 2 || die "node 2 did not boot"
+  wait $b1 || die "node 1 did not boot (exit $?)"
   for n in 1 2; do
     say "node $n ($(ns "$n"), $(ip_of "$n")): vagrant/provision.sh installs $(basename "$(ls "$DIR"/pkg/*.deb | tail -n 1)")"
     provision_node "$n"

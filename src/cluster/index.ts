@@ -56,7 +56,8 @@ export function startCluster(opts: {
     if (stopped) return
     const v = link.view
     const before = reachable.get(link)
-    if (before !== undefined && before !== v.reachable) {
+    // The first contact is said too (info); a first word that fails is not (both nodes booting together miss each other once).
+    if (before === undefined ? v.reachable : before !== v.reachable) {
       opts.logger[v.reachable ? 'info' : 'warn']({ peer: v.url, error: v.error }, v.reachable ? 'peer answers' : 'peer unreachable')
     }
     reachable.set(link, v.reachable)

@@ -9,7 +9,7 @@ const run = (text: string, config = agentConfig(), opts = peer249) => checkKeepa
 t.test('the shipped keepalived.conf with the shipped config: nothing to say but ok', async (t) => {
   const f = run(shipped)
   t.same(problems(f), [])
-  t.same(f.map((x) => x.check), ['keepalived.track_file', 'keepalived.vrrp_script', 'keepalived.notify'])
+  t.same(f.map((x) => x.check), ['keepalived.track_file', 'keepalived.yield_file', 'keepalived.vrrp_script', 'keepalived.notify'])
   t.match(f[0], { severity: 'ok', where: `/etc/keepalived/keepalived.conf:${shippedLineOf('ha_agent_fault weight 0')}` })
   t.same(problems(checkKeepalivedConf(kaModel(shippedKeepalived({ fifo: true })), agentConfig({ keepalived: { track_file: '/run/ha-agent/fault', notify_fifo: '/run/ha-agent/keepalived.fifo' } }), peer249)), [], 'and the FIFO variant with notify_fifo set')
 })
@@ -37,13 +37,17 @@ t.test('track_file through a sync group counts for its members', async (t) => {
   t.same(problems(run(grouped)), [])
 })
 
-t.test('the yield file (keepalived.yield_file, when the config has it): a negative weight that takes this node below its peer', async (t) => {
-  const withYield = { ...agentConfig(), keepalived: { ...agentConfig().keepalived!, yield_file: '/run/ha-agent/yield' } } as ReturnType<typeof agentConfig>
-  const text = shipped.replace('track_file ha_agent_fault {', 'track_file ha_agent_yield {\n    file "/run/ha-agent/yield"\n    init_file 0\n}\ntrack_file ha_agent_fault {').replace('ha_agent_fault weight 0', 'ha_agent_fault weight 0\n        ha_agent_yield weight -20')
-  t.same(problems(run(text, withYield)), [])
-  t.match(problems(run(text.replace('ha_agent_yield weight -20', 'ha_agent_yield weight -1'), withYield)), [/^error keepalived\.yield_file .*lowers VI_1 from 250 to 249, not below the peer's 249: a yielding node still wins/])
-  t.match(problems(run(shipped, withYield)), [/^error keepalived\.yield_file .*no track_file block watches \/run\/ha-agent\/yield/])
-  t.same(problems(run(shipped)), [], 'a config without the key: not checked')
+t.test('the yield file (keepalived.yield_file): a negative weight that takes this node below its peer', async (t) => {
+  const base = agentConfig()
+  t.equal(base.keepalived?.yield_file, '/run/ha-agent/yield', 'the default the shipped keepalived.conf tracks')
+  t.match(run(shipped).find((f) => f.check === 'keepalived.yield_file'), { severity: 'ok', where: `/etc/keepalived/keepalived.conf:${shippedLineOf('ha_agent_yield weight -20')}` })
+  t.match(problems(run(shipped.replace('ha_agent_yield weight -20', 'ha_agent_yield weight -1'))), [/^error keepalived\.yield_file .*lowers VI_1 from 250 to 249, not below the peer's 249: a yielding node still wins/])
+  t.match(problems(run(shipped.replace('ha_agent_yield weight -20', 'ha_agent_yield weight 5'))), [/^error keepalived\.yield_file .*has weight 5: writing 1 to \/run\/ha-agent\/yield does not lower the priority/])
+  t.match(problems(run(shipped.replace('ha_agent_yield weight -20', ''))), [/^error keepalived\.yield_file .*does not track ha_agent_yield .*switchover cannot lower this node/])
+  const noBlock = shipped.replace(/track_file ha_agent_yield \{[^}]*\}/, '').replace('ha_agent_yield weight -20', '')
+  t.match(problems(run(noBlock)), [/^error keepalived\.yield_file .*no track_file block watches \/run\/ha-agent\/yield/])
+  const off = agentConfig({ keepalived: { ...base.keepalived!, yield_file: null } } as never)
+  t.same(problems(run(noBlock, off)), [], 'yield_file: null (no switchover): not checked')
 })
 
 t.test('vrrp_script: none, untracked, a timeout not above --timeout + 200 ms, weight 0', async (t) => {
