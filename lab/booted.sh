@@ -139,7 +139,10 @@ wait_booted() {
   local n=$1 state=
   for _ in $(seq $((BOOT_TIMEOUT_S * 4))); do
     if [ -n "$(node_pid1 "$n")" ]; then
-      state=$(node_run "$n" systemctl is-system-running 2>/dev/null || true)
+      # `|| true` outside: node_run dies (exit) when PID 1 changes under it (nspawn's first child
+      # hands over to the node's PID 1), and an exit inside $(...) skips an `|| true` in there;
+      # under errexit the failed assignment then ended the boot with no message.
+      state=$(node_run "$n" systemctl is-system-running 2>/dev/null) || true
       case $state in running | degraded) return 0 ;; esac
     elif ! kill -0 "$(node_nspawn_pid "$n")" 2>/dev/null; then
       die "node $n: systemd-nspawn exited while booting; its console ($VAR/n$n/console.log) ends:
