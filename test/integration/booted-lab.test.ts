@@ -6,15 +6,13 @@
 // reboots and purge. The subtests run in order on one pair.
 import t from 'tap'
 import { execFile } from 'node:child_process'
-import { copyFileSync, readdirSync, rmSync } from 'node:fs'
+import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { startLab } from '../fixtures/lab.js'
 import { waitFor } from '../fixtures/procs.js'
 
 const run = promisify(execFile)
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
 const lab = await startLab(t, { booted: true })
 await lab.waitForHolder('1', 30_000)
@@ -147,17 +145,12 @@ t.test('the daemon frozen: the watchdog kills it, systemd restarts it, the VIP s
 })
 
 t.test('a package upgrade under traffic fails no query', async (t) => {
-  const version = (await run('node', ['-p', 'require("./package.json").version'], { cwd: ROOT })).stdout.trim()
-  const next = version.replace(/\d+$/, (d) => String(Number(d) + 1))
-  await run('bash', ['deb/build.sh'], { cwd: ROOT, env: { ...process.env, VERSION: next } })
-  const deb = `ha-agent_${next}_all.deb`
-  copyFileSync(join(ROOT, 'dist', deb), join(lab.dir, 'pkg', deb))
-  rmSync(join(ROOT, 'dist', deb))
+  const { version: next, deb } = await lab.stageNextDeb()
   const at = Date.now()
   const pids = [await show(1, 'ha-agent', 'MainPID'), await show(2, 'ha-agent', 'MainPID')]
   const holders = await lab.holdersDuring(async () => {
     for (const n of [2, 1] as const) {
-      await lab.exec(n, ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q', '-o', 'Dpkg::Options::=--force-confold', `/srv/pkg/${deb}`])
+      await lab.aptInstall(n, deb)
     }
   }, 3000)
   for (const n of [1, 2] as const) {

@@ -4,17 +4,11 @@
 // that holds through a package upgrade and a reboot of the node, then off.
 // The subtests run in order on one pair.
 import t from 'tap'
-import { execFile } from 'node:child_process'
-import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { startLab } from '../fixtures/lab.js'
 import { agent, api, clientSince, metric, ONE_SYN_RESEND_MS, statusOf, type Node, atMostOneCut } from '../fixtures/operations.js'
 import { waitFor } from '../fixtures/procs.js'
-
-const run = promisify(execFile)
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
 const lab = await startLab(t, { booted: true })
 await lab.waitForHolder('1', 30_000)
@@ -76,17 +70,12 @@ t.test('maintenance on node 1 holds through a package upgrade of both nodes', as
   await settle(1500)
   atMostOneCut(t, clientSince(probe, at).failed, 'booted maintenance on')
 
-  const version = (await run('node', ['-p', 'require("./package.json").version'], { cwd: ROOT })).stdout.trim()
-  const next = version.replace(/\d+$/, (d) => String(Number(d) + 1))
-  await run('bash', ['deb/build.sh'], { cwd: ROOT, env: { ...process.env, VERSION: next } })
-  const deb = `ha-agent_${next}_all.deb`
-  copyFileSync(join(ROOT, 'dist', deb), join(lab.dir, 'pkg', deb))
-  rmSync(join(ROOT, 'dist', deb))
+  const { version: next, deb } = await lab.stageNextDeb()
   const pids = [await show(1, 'ha-agent', 'MainPID'), await show(2, 'ha-agent', 'MainPID')]
   const upgradeAt = Date.now()
   const holders = await lab.holdersDuring(async () => {
     for (const n of [1, 2] as const) {
-      await lab.exec(n, ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q', '-o', 'Dpkg::Options::=--force-confold', `/srv/pkg/${deb}`])
+      await lab.aptInstall(n, deb)
     }
   }, 3000)
   for (const n of [1, 2] as const) {
