@@ -151,6 +151,8 @@ async function failoverSeries(lab, name, inject, restore, holderAfter, slug) {
 function drawFailover(lab, probeFile, runs, name, slug) {
   const i = Math.max(0, runs.findIndex((r) => r.outage === median(runs.map((x) => x.outage))))
   const { at, until } = runs[i]
+  // a booted node's daemon logs to its journal: exported where a host lab writes it
+  if (lab.booted) lab.sh('export-logs')
   const data = readTimeline({ dir: lab.dir, faultMs: at, faultLabel: name, title: `${name} on node 1, the VRRP master (bench run ${i + 1} of ${runs.length}, the median)`, failed: '1', other: '2', probeFile, gapSince: at - 1000, until })
   const file = `${ROOT}bench/results/${started.toISOString().replace(/[:.]/g, '-')}-${slug}.svg`
   mkdirSync(`${ROOT}bench/results`, { recursive: true })
@@ -396,7 +398,7 @@ async function benchBooted() {
   const r = { lab: 'booted' }
   try {
     await lab.waitHolder(['1'], 60_000)
-    r.haproxy_death = await failoverSeries(lab, 'HAProxy SIGKILL', () => lab.sh('kill-haproxy', '1'), () => lab.sh('start-haproxy', '1'), ['2'])
+    r.haproxy_death = await failoverSeries(lab, 'HAProxy SIGKILL', () => lab.sh('kill-haproxy', '1'), () => lab.sh('start-haproxy', '1'), ['2'], 'booted-haproxy-kill')
     r.local_only = await localOnlySeries(lab, RUNS)
     r.peer_partition = await peerPartitionSeries(lab, RUNS)
     await sleep(5000)

@@ -4,9 +4,17 @@
 # client queries PostgreSQL through the VIP, and print the failover timeline and
 # the client-visible outage, and draw it all in $LAB_DIR/failover-timeline.svg.
 # Leaves the lab running; `bash lab/lab.sh down` removes it.
+# --booted: the nodes are two booted Debian 13 with the .deb installed (lab.sh up
+# --booted); the timeline then reads their journals (lab.sh export-logs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+BOOTED=0
+case ${1:-} in
+  --booted) BOOTED=1 ;;
+  '') ;;
+  *) echo "usage: bash lab/demo.sh [--booted]" >&2; exit 2 ;;
+esac
 [ "$(id -u)" = 0 ] || { echo "demo: needs root (network namespaces, keepalived): sudo bash lab/demo.sh" >&2; exit 1; }
 export LAB_PREFIX=${LAB_PREFIX:-hal} LAB_NET=${LAB_NET:-10.77.0}
 export LAB_DIR=${LAB_DIR:-/run/ha-agent-lab-$LAB_PREFIX}
@@ -31,7 +39,7 @@ say "building dist/ha-agent.js"
 npm run build >/dev/null
 
 bash lab/lab.sh down >/dev/null 2>&1 || true
-bash lab/lab.sh up
+if [ "$BOOTED" = 1 ]; then bash lab/lab.sh up --booted; else bash lab/lab.sh up; fi
 
 master=$(bash lab/lab.sh holder)
 [ "$master" = 1 ] || [ "$master" = 2 ] || { echo "demo: no single VIP holder ($master)" >&2; exit 1; }
@@ -45,7 +53,7 @@ echo $! >"$LAB_DIR/probe.pid"
 for _ in $(seq 100); do grep -q '"ok":true' "$LAB_DIR/probe.jsonl" 2>/dev/null && break; sleep 0.05; done
 sleep 2
 
-say "killing HAProxy on node $master (the master) with SIGKILL"
+say "killing HAProxy on node $master (the master) with SIGKILL$( [ "$BOOTED" = 1 ] && echo ': systemctl kill --signal=KILL haproxy')"
 kill_ms=$(now_ms)
 bash lab/lab.sh kill-haproxy "$master"
 vip_ms=
@@ -56,6 +64,7 @@ done
 if [ -z "$vip_ms" ]; then
   kill "$(cat "$LAB_DIR/probe.pid")" 2>/dev/null || true
   echo "demo: FAILED: the VIP did not move to node $other after HAProxy died on node $master. keepalived's logs end:" >&2
+  bash lab/lab.sh export-logs >/dev/null 2>&1 || true
   for n in 1 2; do echo "--- node $n ($LAB_DIR/n$n/keepalived.log)" >&2; tail -15 "$LAB_DIR/n$n/keepalived.log" >&2 || true; done
   exit 1
 fi
@@ -65,6 +74,8 @@ for _ in $(seq 200); do
 done
 sleep 2
 kill "$(cat "$LAB_DIR/probe.pid")" 2>/dev/null || true
+# a booted node logs to its journal: the timeline reads it from the files a host lab writes
+[ "$BOOTED" = 1 ] && bash lab/lab.sh export-logs
 node lab/timeline.mjs "$LAB_DIR" "$kill_ms" "$master" "$other" "${vip_ms:-NaN}" --svg "$LAB_DIR/failover-timeline.svg"
 
 say "restarting HAProxy on node $master: the preferred master takes the VIP back (preempt)"

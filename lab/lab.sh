@@ -12,10 +12,14 @@
 #
 # Usage: lab.sh up [--booted]|down|status|kill-haproxy N|start-haproxy N|kill-keepalived N|
 #               start-keepalived N|stop-agent N|start-agent N|freeze-agent N|stop-postgres|
-#               start-postgres|cut N|heal N|holder|exec N CMD...|accounting N|poweroff N|boot N
+#               start-postgres|cut N|heal N|holder|exec N CMD...|accounting N|poweroff N|boot N|
+#               agent-log N|export-logs
 #   --booted: each HAProxy node is a booted Debian 13 (systemd-nspawn -b) with the
 #   built .deb installed by vagrant/provision.sh; every command above then acts
 #   through systemd inside the node (lab/booted.sh). poweroff and boot: booted only.
+#   agent-log N: node N's daemon log (pino's JSON lines): the lab's file, or the booted
+#   node's journal. export-logs: a booted lab's journals (ha-agent, keepalived) into
+#   DIR/nN/agent.log and keepalived.log, where a host lab writes them, for the timeline.
 # Env: LAB_PREFIX (hal), LAB_DIR (/run/ha-agent-lab-PREFIX), LAB_NET (10.77.0),
 #      LAB_STYLE (agent | guide: the guide's own killall-style check), LAB_NOTIFY
 #      (script | fifo), LAB_SYSTEM_CHECK (1: the agent also checks eth0 and the
@@ -455,6 +459,23 @@ keepalived_log() { # keepalived's log on node N: its journal on a booted node, e
   else cat "$DIR/n$1/keepalived.log" 2>/dev/null || true; fi
 }
 
+agent_log() { # the daemon's log on node N, one JSON line each: its journal on a booted node, else the lab's file
+  if [ "$BOOTED" = 1 ]; then
+    # -o cat: the MESSAGE alone, which is pino's line; the unit's other lines (systemd's, the launcher's) are not JSON
+    node_run "$1" journalctl -u ha-agent -b -o cat --no-pager -q 2>/dev/null | grep '^{' || true
+  else cat "$DIR/n$1/agent.log" 2>/dev/null || true; fi
+}
+
+export_logs() {
+  [ "$BOOTED" = 1 ] || { echo "export-logs: a host lab writes $DIR/nN/agent.log itself"; return 0; }
+  local n
+  for n in 1 2; do
+    mkdir -p "$DIR/n$n"
+    agent_log "$n" >"$DIR/n$n/agent.log"
+    keepalived_log "$n" >"$DIR/n$n/keepalived.log"
+  done
+}
+
 status() {
   local h
   h=$(holder)
@@ -549,5 +570,7 @@ case $cmd in
   heal) ip -n "$SW" link set "v-n$1" up ;;
   exec) n=$1; shift; node_exec "$n" "$@" ;;
   accounting) accounting "$1" ;;
-  *) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  agent-log) agent_log "$1" ;;
+  export-logs) export_logs ;;
+  *) sed -n '2,/^set -euo/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -10,7 +10,7 @@ const [version, out] = process.argv.slice(2)
 const dir = mkdtempSync(join(tmpdir(), 'ha-agent-man-'))
 const bundled = join(dir, 'usage.mjs')
 await build({ entryPoints: ['src/cli/usage.ts'], outfile: bundled, bundle: true, platform: 'node', format: 'esm', logLevel: 'warning' })
-const { PROGRAM, COMMANDS, GLOBAL_OPTIONS, EXIT_CODES } = await import(pathToFileURL(bundled).href)
+const { PROGRAM, COMMANDS, GLOBAL_OPTIONS, EXIT_CODES, SEE_ALSO } = await import(pathToFileURL(bundled).href)
 rmSync(dir, { recursive: true, force: true })
 
 // roff: escape backslashes and leading dots/quotes, hyphens in options.
@@ -49,6 +49,8 @@ const lines = [
   '.BR keepalived.conf (5),',
   '.BR haproxy (1),',
   '.BR pgbouncer (1)',
+  '.PP',
+  esc(SEE_ALSO),
   '',
 ]
 writeFileSync(out, lines.join('\n'))

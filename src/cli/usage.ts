@@ -128,6 +128,13 @@ export const EXIT_CODES: Array<[string, string]> = [
   ['78', 'configuration invalid or unreadable'],
 ]
 
+/** Where to look next: the lab's drawn failover timeline is not a command of the agent, but its picture of one. */
+export const SEE_ALSO =
+  'A failover drawn: `bash lab/demo.sh` (host lab) or `bash lab/demo.sh --booted` (two booted Debian 13 nodes with ' +
+  'the .deb) in the source tree kills HAProxy on the master under a client and writes an SVG of both nodes\' ' +
+  'keepalived states, ha-agent\'s events (from its log or journal), the webhooks and every client query on one ' +
+  'time axis, with the gap marked; `npm run bench` draws its median runs. README: "The lab".'
+
 export function renderHelp(version: string): string {
   const lines = [`${PROGRAM.name} ${version}: ${PROGRAM.summary}`, '', 'Usage:']
   for (const c of COMMANDS) lines.push(`  ${PROGRAM.name} [--config PATH] ${c.synopsis}`)
@@ -140,5 +147,6 @@ export function renderHelp(version: string): string {
   for (const [flag, text] of GLOBAL_OPTIONS) lines.push(`  ${flag.padEnd(16)} ${text}`)
   lines.push('', 'Exit codes:')
   for (const [code, text] of EXIT_CODES) lines.push(`  ${code.padEnd(4)} ${text}`)
+  lines.push('', 'See also:', `  ${SEE_ALSO}`)
   return lines.join('\n') + '\n'
 }

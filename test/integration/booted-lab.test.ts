@@ -6,11 +6,16 @@
 // reboots and purge. The subtests run in order on one pair.
 import t from 'tap'
 import { execFile } from 'node:child_process'
-import { readdirSync } from 'node:fs'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { readTimeline } from '../../lab/timeline-data.mjs'
+import { COLORS, renderTimelineSvg } from '../../lab/timeline-svg.mjs'
+import { chromium, noChromium } from '../fixtures/chromium.js'
 import { startLab } from '../fixtures/lab.js'
+import { countColour, decodePng } from '../fixtures/png.js'
 import { waitFor } from '../fixtures/procs.js'
+import { xmlProblems } from '../fixtures/xml.js'
 
 const run = promisify(execFile)
 
@@ -88,6 +93,7 @@ t.test('no notify is refused, and two notifies forked close together are recorde
   t.same(daemonLines(await journal(1)).filter((l) => l.MESSAGE.includes('notify refused')).map((l) => l.MESSAGE), [], 'neither was refused')
 })
 
+let haproxyKill: { at: number; until: number } | undefined
 t.test('HAProxy killed on the master: the VIP moves with the lab\'s gap; systemd restarts HAProxy and the VIP comes back', async (t) => {
   const at = Date.now()
   const restartsBefore = Number(await show(1, 'haproxy', 'NRestarts'))
@@ -100,6 +106,32 @@ t.test('HAProxy killed on the master: the VIP moves with the lab\'s gap; systemd
   const outage = probe.outageSince(at)
   t.comment(`HAProxy SIGKILL, booted: client-visible outage ${outage} ms (failover and failback), failed queries ${failedSince(at).length}`)
   t.ok(outage < 3000, `outage ${outage} ms`)
+  haproxyKill = { at, until: Date.now() }
+})
+
+t.test("that failover drawn from the nodes' journals (lab.sh export-logs): the agents' events, keepalived's states, the client", { skip: noChromium }, async (t) => {
+  if (!haproxyKill) return t.fail('the HAProxy kill above did not finish')
+  await lab.sh('export-logs')
+  const data = readTimeline({ dir: lab.dir, faultMs: haproxyKill.at, failed: '1', other: '2', probeFile: probe.file, gapSince: haproxyKill.at - 1000, until: haproxyKill.until })
+  const [n1, n2] = data.nodes!
+  const labels = n1!.events.filter((e) => e.at >= haproxyKill!.at).map((e) => e.label)
+  t.ok(labels.includes('HAProxy gone') && labels.includes('track_file 1'), `node 1's daemon, from its journal: ${labels.join(', ')}`)
+  t.ok(n1!.states.some((s) => s.state === 'FAULT' && s.from >= haproxyKill!.at), 'node 1 went FAULT (its notify, through the webhook)')
+  t.ok(n2!.states.some((s) => s.state === 'MASTER' && s.from >= haproxyKill!.at), 'node 2 became MASTER')
+  t.ok(data.gap && data.queries!.some((q) => q.ok && q.t >= haproxyKill!.at), 'the client and its gap')
+  const svg = renderTimelineSvg(data)
+  t.same(xmlProblems(svg), [], 'well-formed SVG')
+  t.match(svg, /track_file 1/, "the agent's events are drawn")
+  const dir = lab.dir
+  const [width, height] = /width="(\d+)" height="(\d+)"/.exec(svg)!.slice(1).map(Number) as [number, number]
+  writeFileSync(join(dir, 'booted-timeline.svg'), svg)
+  writeFileSync(join(dir, 'booted-timeline.html'), '<!doctype html><html><body style="margin:0"><img src="booted-timeline.svg" style="display:block"></body></html>')
+  const png = join(dir, 'booted-timeline.png')
+  await chromium([`--screenshot=${png}`, `--window-size=${width},${height}`, `file://${join(dir, 'booted-timeline.html')}`])
+  const pixels = decodePng(readFileSync(png))
+  const counts = Object.fromEntries(['gap', 'ok', 'MASTER', 'FAULT'].map((c) => [c, countColour(pixels, COLORS[c as keyof typeof COLORS])]))
+  t.comment(`pixels of each colour: ${JSON.stringify(counts)}`)
+  t.ok(counts.gap! > 0 && counts.ok! > 100 && counts.MASTER! > 1000 && counts.FAULT! > 500, 'Chromium draws the gap, the good queries and the MASTER and FAULT spans')
 })
 
 t.test('journalctl -p warning shows the warnings and none of the info lines', async (t) => {
