@@ -13,7 +13,8 @@ export interface PeerView {
   node?: string
   healthy?: boolean
   instances?: Array<{ name: string; state: string; priority: number | null; since: string }>
-  checks?: Array<{ name: string; status: 'pass' | 'fail'; detail: string }>
+  /** checked_at: when the peer's round began, on the peer's clock (absent from an older peer) */
+  checks?: Array<{ name: string; status: 'pass' | 'fail'; detail: string; checked_at?: string }>
   /** the peer's own track_file fault */
   fault?: boolean
   /** the peer's HAProxy watch: its runtime API answers (undefined: the peer does not say) */
@@ -33,7 +34,11 @@ const peerStatusSchema = z.object({
   node: z.string().min(1),
   healthy: z.boolean(),
   instances: z.array(z.object({ name: z.string(), state: z.string(), priority: z.number().nullable(), since: z.string() })),
-  checks: z.array(z.object({ name: z.string(), status: z.enum(['pass', 'fail']), detail: z.string() }).transform((c) => ({ name: c.name, status: c.status, detail: c.detail }))),
+  checks: z.array(
+    z
+      .object({ name: z.string(), status: z.enum(['pass', 'fail']), detail: z.string(), checked_at: z.string().optional() })
+      .transform((c) => ({ name: c.name, status: c.status, detail: c.detail, ...(c.checked_at ? { checked_at: c.checked_at } : {}) })),
+  ),
   track_file: z.object({ fault: z.boolean() }).nullable().optional(),
   // what a switchover or maintenance asks of the peer; absent from a peer older than them
   haproxy_watch: z.object({ up: z.boolean() }).nullable().optional(),

@@ -34,6 +34,8 @@ export interface FaultDecision {
   relative?: boolean
   /** a relative fault waiting for a new check round and a new peer poll to confirm it */
   confirming?: boolean
+  /** a relative fault: the check that fails here and the peer (its url) that passes it */
+  basis?: { check: string; peer: string }
   /** HAProxy itself is gone: never held back by flap damping */
   haproxyGone?: boolean
   /** what an operator asked for holds the FAULT: never confirmed, never damped */
@@ -76,7 +78,7 @@ export function decideFault(input: {
   }
   for (const c of failing) {
     const better = reachable.find((p) => p.checks!.some((pc) => pc.name === c.name && pc.status === 'pass') && !p.fault)
-    if (better) return { fault: true, relative: true, reason: `${c.name} fails here but passes on ${better.node ?? better.url}: ${c.detail}`, checkExit: 1 }
+    if (better) return { fault: true, relative: true, basis: { check: c.name, peer: better.url }, reason: `${c.name} fails here but passes on ${better.node ?? better.url}: ${c.detail}`, checkExit: 1 }
   }
   return { fault: false, reason: `${names.join(', ')} failing here and on every peer: shared failure, no FAULT`, checkExit: 0, shared: names }
 }

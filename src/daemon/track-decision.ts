@@ -33,6 +33,26 @@ export interface TrackDeciderOptions {
   onFlapDamped(info: { reason: string; held: boolean; wanted: boolean }): void
 }
 
+/**
+ * The peer's pass must come from a round it began after the failure appeared
+ * here: a poll that began after it still carries the peer's last verdict, up to
+ * a check interval old. A failure both nodes share (PostgreSQL stopped) shows on
+ * one of them first; judged on the other's older pass it would FAULT that node,
+ * the VIP would move to a peer that cannot serve either, then move back (a
+ * lab-switchover run: the BACKUP went FAULT so, and flap damping then held it
+ * there for a minute). The peer's checked_at (its round's start, its clock) says
+ * so at once when the clocks agree; whatever they say, a word polled a whole
+ * round period (checks.interval_ms + timeout_ms, the pair's shared settings)
+ * after the failure appeared carries a newer round.
+ */
+function peerCheckedSince(config: AgentConfig, state: DaemonState, d: FaultDecision, since: number): boolean {
+  if (!d.basis || !config.peers.length) return true
+  if (state.peersStartedAt >= since + config.checks.interval_ms + config.checks.timeout_ms) return true
+  const peer = state.peers.find((p) => p.url === d.basis!.peer)
+  const at = Date.parse(peer?.checks?.find((c) => c.name === d.basis!.check)?.checked_at ?? '')
+  return Number.isFinite(at) && at >= since
+}
+
 export class TrackDecider {
   private readonly now: () => number
   private readonly write: (path: string, fault: boolean) => void
@@ -78,7 +98,7 @@ export class TrackDecider {
       const since = (this.relativeSince ??= this.now())
       const waiting = [
         state.latestStartedAt > since ? '' : 'a new check round',
-        !config.peers.length || state.peersStartedAt > since ? '' : 'a new peer poll',
+        !config.peers.length ? '' : state.peersStartedAt <= since ? 'a new peer poll' : peerCheckedSince(config, state, next, since) ? '' : "the peer's own next round",
       ].filter(Boolean)
       if (waiting.length) {
         this.opts.hurry()

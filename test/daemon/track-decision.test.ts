@@ -23,6 +23,8 @@ const config = buildConfig(
 const failing = (name: string): Verdict => ({ healthy: false, checks: [{ name: name as 'pgbouncer', status: 'fail', latencyMs: 1, detail: 'refused', checkedAt: '' }], checkedAt: '', source: 'daemon' })
 const passing: Verdict = { healthy: true, checks: [{ name: 'pgbouncer', status: 'pass', latencyMs: 1, detail: '', checkedAt: '' }], checkedAt: '', source: 'daemon' }
 const betterPeer = { url: 'http://p:9471', node: 'p', reachable: true, fault: false, checks: [{ name: 'pgbouncer', status: 'pass' as const, detail: '' }] }
+/** the peer's word from a round it began at `ms` (its checked_at) */
+const passesAt = (ms: number) => ({ ...betterPeer, checks: [{ ...betterPeer.checks[0]!, checked_at: new Date(ms).toISOString() }] })
 
 function setup() {
   let now = 1_000_000
@@ -69,7 +71,7 @@ t.test('a relative fault is applied once a new check round and a new peer poll s
   s.advance(1)
   s.state.latestStartedAt = s.now() // a new round, still failing
   t.match(s.decider.decide(config, s.state), { fault: false, confirming: true, reason: /waiting for a new peer poll\)/ })
-  s.state.peersStartedAt = s.now() // a new poll: the peer still passes
+  s.state.peersStartedAt = s.now() // a new poll, 10 s on: whatever its clock says, the peer's pass is from a newer round
   t.match(s.decider.decide(config, s.state), { fault: true, relative: true })
   t.notOk(s.state.fault.confirming)
   t.same(s.writes, ['0', '1'])
@@ -79,6 +81,45 @@ t.test('a relative fault is applied once a new check round and a new peer poll s
   s.advance(5)
   s.state.latest = failing('pgbouncer')
   t.match(s.decider.decide(config, s.state), { confirming: true, reason: /waiting for a new check round and a new peer poll/ })
+})
+
+t.test("a failure both nodes share, seen here first: the peer's pass from its round before is no reason to FAULT", async (t) => {
+  const s = setup()
+  s.state.haproxy = { up: true, detail: 'ok', since: 0 }
+  s.state.peers = [passesAt(s.now() - 400)] // the peer's last round, before PostgreSQL stopped
+  s.state.latest = failing('pgbouncer')
+  s.state.latestStartedAt = s.now() - 10
+  s.decider.decide(config, s.state)
+  s.advance(20)
+  // our hurried round and a hurried poll: both new, the peer's verdict is not
+  s.state.latestStartedAt = s.state.peersStartedAt = s.now()
+  s.state.peers = [passesAt(s.now() - 420)]
+  t.match(s.decider.decide(config, s.state), { fault: false, confirming: true, reason: /the peer's own next round/ })
+  s.advance(300)
+  // the peer's next round: it fails too, a shared failure
+  s.state.peers = [{ ...betterPeer, checks: [{ name: 'pgbouncer', status: 'fail' as const, detail: 'down', checked_at: new Date(s.now()).toISOString() }] }]
+  s.state.peersStartedAt = s.now()
+  t.match(s.decider.decide(config, s.state), { fault: false, shared: ['pgbouncer'] })
+  t.same(s.writes, ['0'], 'the track_file never said 1')
+})
+
+t.test("a peer whose clock lags (or that sends no checked_at): a word polled a whole round period later confirms", async (t) => {
+  const s = setup()
+  s.state.haproxy = { up: true, detail: 'ok', since: 0 }
+  s.state.peers = [betterPeer] // no checked_at: an older ha-agent
+  s.state.latest = failing('pgbouncer')
+  s.decider.decide(config, s.state)
+  const since = s.now()
+  s.advance(50)
+  s.state.latestStartedAt = s.state.peersStartedAt = s.now()
+  t.match(s.decider.decide(config, s.state), { confirming: true, reason: /the peer's own next round/ })
+  const period = config.checks.interval_ms + config.checks.timeout_ms
+  s.advance(period)
+  s.state.peersStartedAt = since + period - 1
+  t.match(s.decider.decide(config, s.state), { confirming: true }, 'one ms short of a whole round period')
+  s.state.peersStartedAt = since + period
+  t.match(s.decider.decide(config, s.state), { fault: true, relative: true })
+  t.same(s.writes, ['0', '1'])
 })
 
 t.test('a fault from a peer poll alone (our round is older) also waits for a new round', async (t) => {
@@ -108,6 +149,7 @@ t.test('flap damping holds deep-check changes, never a dead HAProxy', async (t) 
     s.decider.decide(config, s.state)
     s.advance(1000)
     s.state.latestStartedAt = s.state.peersStartedAt = s.now()
+    s.state.peers = [passesAt(s.now())]
     return s.decider.decide(config, s.state)
   }
   flip(passing) // written 0
@@ -204,6 +246,7 @@ t.test('a switchover: yield file first, then FAULT; leaving the hand-over is not
     s.decider.decide(withYield, s.state)
     s.advance(1000)
     s.state.latestStartedAt = s.state.peersStartedAt = s.now()
+    s.state.peers = [passesAt(s.now())]
     s.decider.decide(withYield, s.state)
   }
   s.writes.length = 0
