@@ -12,8 +12,8 @@
 // | handing the VIP over (`ha-agent switchover`)           | 1 (fault)  | as above     |
 //
 // A database outage seen by both nodes never takes the VIP away; a failure only
-// this node sees moves it to the node that can do the job, once a check round and
-// a peer poll that both began after it appeared still say so (track-decision.ts),
+// this node sees moves it to the node that can do the job, once a check round here
+// and a round of the peer that both began after it appeared still say so (track-decision.ts),
 // so a node whose link just came back does not FAULT on the verdict it took while
 // cut off. With no word from the
 // peer we do not know it can do better (it may be dead): we never FAULT on deep
