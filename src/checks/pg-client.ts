@@ -61,6 +61,16 @@ export function sessionOf(client: Client, deadline: number): PgSession {
   }
 }
 
+/** Connects `client` and runs `work` on its session, both within the deadline as withinDeadline says. */
+export function connectWithinDeadline<T>(client: Client, deadline: number, timeoutMs: number, signal: AbortSignal | undefined, work: (s: PgSession) => Promise<T>): Promise<T> {
+  let connected = false
+  return withinDeadline(client, deadline, timeoutMs, signal, () => connected, async () => {
+    await client.connect()
+    connected = true
+    return work(sessionOf(client, deadline))
+  })
+}
+
 /** A new client (not connected); errors after we gave up (the socket being torn down) must not crash us. */
 export async function newPgClient(config: ClientConfig): Promise<Client> {
   const { default: pg } = await import('pg')
@@ -81,14 +91,9 @@ export async function withPgSession<T>(config: ClientConfig, timeoutMs: number, 
   // armed at the same moment as this, must not fire first.
   const deadline = performance.now() + timeoutMs
   const client = await newPgClient(config)
-  let connected = false
   let clean = false
   try {
-    const result = await withinDeadline(client, deadline, timeoutMs, signal, () => connected, async () => {
-      await client.connect()
-      connected = true
-      return work(sessionOf(client, deadline))
-    })
+    const result = await connectWithinDeadline(client, deadline, timeoutMs, signal, work)
     clean = true
     return result
   } finally {

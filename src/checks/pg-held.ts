@@ -14,7 +14,7 @@
 // a goodbye).
 import type { Client, ClientConfig } from 'pg'
 import { hasCode } from '../errors/index.js'
-import { destroyPgClient, newPgClient, sessionOf, withinDeadline, withPgSession, type PgSession } from './pg-client.js'
+import { connectWithinDeadline, destroyPgClient, newPgClient, sessionOf, withinDeadline, withPgSession, type PgSession } from './pg-client.js'
 
 interface Held {
   client: Client
@@ -85,13 +85,8 @@ export class PgSessionHolder {
     const h: Held = { client, key, openedAt: this.now(), gone: false, busy: true }
     client.on('error', () => (h.gone = true))
     client.on('end', () => (h.gone = true))
-    let connected = false
     try {
-      const result = await withinDeadline(client, deadline, timeoutMs, signal, () => connected, async () => {
-        await client.connect()
-        connected = true
-        return work(sessionOf(client, deadline))
-      })
+      const result = await connectWithinDeadline(client, deadline, timeoutMs, signal, work)
       h.busy = false
       if (this.closed || h.gone || (this.held && this.held !== h)) this.drop(h, true)
       else this.held = h

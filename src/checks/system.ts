@@ -1,24 +1,15 @@
 import { networkInterfaces } from 'node:os'
-import { readFileSync } from 'node:fs'
 import type { AgentConfig } from '../config/index.js'
+import { readQuietly } from '../fs/read.js'
 import type { Finding } from './deadline.js'
 
 type SystemCheckConfig = NonNullable<AgentConfig['checks']['system']>
 
 const IFF_UP = 0x1
 
-/** A small kernel file (sysfs, procfs), or undefined when it cannot be read. */
-function kernelFile(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8')
-  } catch {
-    return undefined
-  }
-}
-
 /** The interface's error and drop counters from /proc/net/dev (one read for all four). */
 function linkErrors(iface: string): Record<string, number> | undefined {
-  const line = kernelFile('/proc/net/dev')
+  const line = readQuietly('/proc/net/dev')
     ?.split('\n')
     .find((l) => l.trimStart().startsWith(`${iface}:`))
   if (!line) return undefined
@@ -39,11 +30,11 @@ function linkErrors(iface: string): Record<string, number> | undefined {
  * the same.
  */
 function linkState(iface: string) {
-  const flags = kernelFile(`/sys/class/net/${iface}/flags`)
+  const flags = readQuietly(`/sys/class/net/${iface}/flags`)
   if (flags === undefined) return undefined
   return {
     adminUp: (Number(flags.trim()) & IFF_UP) !== 0,
-    operstate: kernelFile(`/sys/class/net/${iface}/operstate`)?.trim() || 'unknown',
+    operstate: readQuietly(`/sys/class/net/${iface}/operstate`)?.trim() || 'unknown',
     errors: linkErrors(iface),
   }
 }

@@ -5,6 +5,7 @@
 // whose first word is a section keyword), `#` starts a comment outside quotes,
 // "..." and '...' quote and `\` escapes.
 import { readFileSync } from 'node:fs'
+import { splitWords, type WordRules } from './words.js'
 
 export interface HaSocket {
   /** the path, without a `unix@` prefix; undefined for a TCP stats socket */
@@ -29,28 +30,11 @@ export interface HaProxyCfg {
 
 const SECTIONS = new Set(['global', 'defaults', 'frontend', 'backend', 'listen', 'peers', 'resolvers', 'userlist', 'program', 'http-errors', 'ring', 'mailers', 'cache', 'fcgi-app', 'crt-store', 'traces', 'log-forward'])
 
+const HAPROXY_WORDS: WordRules = { comments: '#', escapes: (quote) => quote !== "'" }
+
+/** A line's words: `#` comments cut, `\` escapes the next character outside '...' (taken as it is). */
 export function haWords(line: string): string[] {
-  const words: string[] = []
-  let word: string | undefined
-  let quote: string | undefined
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!
-    if (c === '\\' && i + 1 < line.length && quote !== "'") {
-      word = (word ?? '') + line[++i]
-    } else if (quote) {
-      if (c === quote) quote = undefined
-      else word += c
-    } else if (c === '"' || c === "'") {
-      quote = c
-      word ??= ''
-    } else if (c === '#') break
-    else if (/\s/.test(c)) {
-      if (word !== undefined) words.push(word)
-      word = undefined
-    } else word = (word ?? '') + c
-  }
-  if (word !== undefined) words.push(word)
-  return words
+  return splitWords(line, HAPROXY_WORDS)
 }
 
 export function parseHaproxyCfg(file: string, text: string = readFileSync(file, 'utf8')): HaProxyCfg {

@@ -16,12 +16,13 @@ import { buildModel, trackedFiles } from './keepalived-model.js'
 import { parseKeepalivedConf } from './keepalived-parse.js'
 import { checkScriptSecurity } from './keepalived-security.js'
 import { checkTiming } from './keepalived-timing.js'
-import { idsOfProcess, keepalivedProcesses, unitFacts, type UnitFacts } from './processes.js'
+import { idsOfProcess, KEEPALIVED_DEFAULT_CONF, keepalivedProcesses, unitFacts, type UnitFacts } from './processes.js'
 import { checkWebhooks } from './webhooks.js'
 
 export { DOCTOR_EXIT, exitCodeFor, formatFindings, summarize, type Finding, type Severity, type Summary } from './finding.js'
 
-export const DEFAULT_KEEPALIVED_CONF = '/etc/keepalived/keepalived.conf'
+/** What doctor reads unless told: the file keepalived reads when its command line names none. */
+export const DEFAULT_KEEPALIVED_CONF = KEEPALIVED_DEFAULT_CONF
 export const DEFAULT_HAPROXY_CFG = '/etc/haproxy/haproxy.cfg'
 /** The user the package runs the daemon as (deb/postinst, systemd/ha-agent.service). */
 export const AGENT_USER = 'ha-agent'

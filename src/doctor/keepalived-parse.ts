@@ -15,6 +15,7 @@
 // Not evaluated: `@name` conditional lines (they depend on keepalived's -i).
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
+import { splitWords, type WordRules } from './words.js'
 
 export interface KaNode {
   keyword: string
@@ -44,59 +45,16 @@ const INCLUDES = new Set(['include', 'includer', 'includem', 'includew', 'includ
 const MAX_INCLUDE_DEPTH = 8
 const ESCAPES: Record<string, string> = { a: '\x07', b: '\b', E: '\x1b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' }
 
+const KEEPALIVED_WORDS: WordRules = { comments: '#!', own: '{}', escapes: (quote) => quote !== undefined, escaped: ESCAPES }
+
 /** A line's words: quotes and escapes resolved, comments cut, `{` and `}` words of their own. */
 export function tokenize(line: string): string[] {
-  const words: string[] = []
-  let word: string | undefined
-  let quote: string | undefined
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!
-    if (quote) {
-      if (c === quote) quote = undefined
-      else if (c === '\\' && i + 1 < line.length) {
-        const e = line[++i]!
-        word = (word ?? '') + (ESCAPES[e] ?? e)
-      } else word = (word ?? '') + c
-      continue
-    }
-    if (c === '#' || c === '!') break
-    if (c === '"' || c === "'") {
-      quote = c
-      word ??= ''
-    } else if (c === '{' || c === '}') {
-      if (word !== undefined) words.push(word)
-      words.push(c)
-      word = undefined
-    } else if (/\s/.test(c)) {
-      if (word !== undefined) words.push(word)
-      word = undefined
-    } else word = (word ?? '') + c
-  }
-  if (word !== undefined) words.push(word)
-  return words
+  return splitWords(line, KEEPALIVED_WORDS)
 }
 
 /** Splits a script's command line into argv as keepalived does: on unquoted spaces, '...' (and "...") quoting. */
 export function scriptArgv(words: readonly string[]): string[] {
-  const argv: string[] = []
-  for (const w of words) {
-    let cur: string | undefined
-    let quote: string | undefined
-    for (const c of w) {
-      if (quote) {
-        if (c === quote) quote = undefined
-        else cur += c
-      } else if (c === "'" || c === '"') {
-        quote = c
-        cur ??= ''
-      } else if (/\s/.test(c)) {
-        if (cur !== undefined) argv.push(cur)
-        cur = undefined
-      } else cur = (cur ?? '') + c
-    }
-    if (cur !== undefined) argv.push(cur)
-  }
-  return argv
+  return words.flatMap((w) => splitWords(w, {}))
 }
 
 /** {a,b}c -> ac, bc (nested braces too). */

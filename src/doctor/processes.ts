@@ -2,8 +2,9 @@
 // network namespace (with the config file and VRRP pid file their command line
 // names), the ids of a running process, and the ha-agent unit's sandbox as
 // systemd has it. Every read is of /proc or a bounded `systemctl show`.
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
+import { readdirSync, readlinkSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { readQuietly } from '../fs/read.js'
 import { processIds, runQuiet, type Ids } from './access.js'
 
 /** keepalived's defaults when its command line names none (keepalived 2.2 and 2.3, as Debian's unit starts them). */
@@ -32,13 +33,6 @@ export function keepalivedArgs(argv: readonly string[]): { configFile: string; v
   return { configFile: resolve(value('-f', '--use-file') ?? KEEPALIVED_DEFAULT_CONF), vrrpPidFile: resolve(value('-r', '--vrrp_pid') ?? KEEPALIVED_DEFAULT_VRRP_PID) }
 }
 
-const read = (path: string) => {
-  try {
-    return readFileSync(path, 'utf8')
-  } catch {
-    return undefined
-  }
-}
 const link = (path: string) => {
   try {
     return readlinkSync(path)
@@ -56,15 +50,15 @@ export function keepalivedProcesses(procRoot = '/proc'): KeepalivedProcess[] {
   } catch {
     return []
   }
-  const comm = (pid: number | string) => read(`${procRoot}/${pid}/comm`)?.trim()
+  const comm = (pid: number | string) => readQuietly(`${procRoot}/${pid}/comm`)?.trim()
   const found: KeepalivedProcess[] = []
   for (const name of names) {
     if (!/^\d+$/.test(name) || comm(name) !== 'keepalived') continue
     const net = link(`${procRoot}/${name}/ns/net`)
     if (ownNet && net && net !== ownNet) continue
-    const stat = read(`${procRoot}/${name}/stat`)
+    const stat = readQuietly(`${procRoot}/${name}/stat`)
     const ppid = stat ? Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) : 0
-    const argv = (read(`${procRoot}/${name}/cmdline`) ?? '').split('\0').filter(Boolean)
+    const argv = (readQuietly(`${procRoot}/${name}/cmdline`) ?? '').split('\0').filter(Boolean)
     found.push({ pid: Number(name), child: comm(ppid) === 'keepalived', ...keepalivedArgs(argv) })
   }
   return found.sort((a, b) => a.pid - b.pid)
@@ -72,7 +66,7 @@ export function keepalivedProcesses(procRoot = '/proc'): KeepalivedProcess[] {
 
 /** The ids a running process has (its user named when /etc/passwd knows it). */
 export function idsOfProcess(pid: number, procRoot = '/proc', names?: (uid: number, gid: number) => string): Ids | undefined {
-  const status = read(`${procRoot}/${pid}/status`)
+  const status = readQuietly(`${procRoot}/${pid}/status`)
   if (!status) return undefined
   const ids = processIds(status)
   if (ids && names) ids.name = names(ids.uid, ids.gids[0]!).split(':')[0]!
@@ -101,7 +95,7 @@ export async function unitFacts(unit = 'ha-agent.service', opts: { systemdDir?: 
   if (out === undefined) return undefined
   const p = Object.fromEntries(out.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))
   const dropIns = (p.DropInPaths ?? '').split(/\s+/).filter(Boolean)
-  const privateUsersIn = dropIns.filter((f) => /^\s*PrivateUsers\s*=/m.test(read(f) ?? '')).at(-1)
+  const privateUsersIn = dropIns.filter((f) => /^\s*PrivateUsers\s*=/m.test(readQuietly(f) ?? '')).at(-1)
   return {
     unit,
     loaded: p.LoadState === 'loaded',

@@ -17,12 +17,8 @@ export async function haproxyCommand(socket: string, command: string, timeoutMs:
   }
 }
 
-export interface StatRow {
-  pxname: string
-  svname: string
-  status: string
-  /** 0 frontend, 1 backend, 2 server, 3 listener */
-  type: number
+/** A `show stat` row: the four columns the checks read (StatStatus), and every other by its header name. */
+export interface StatRow extends StatStatus {
   [field: string]: string | number
 }
 

@@ -4,10 +4,11 @@
 // switchover (the node that handed the VIP over runs 20 below its priority, so
 // it does not preempt it back). Two writers read it: the daemon, and `ha-agent
 // check` keeping the track files while no daemon runs (checks/track-fallback.ts),
-// so this module loads nothing but node:fs and the atomic write.
-import { mkdirSync, readFileSync } from 'node:fs'
+// so this module loads nothing but node:fs and fs/ (the atomic write, the read).
+import { mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { writeFileAtomic } from '../fs/atomic.js'
+import { readJsonFile } from '../fs/read.js'
 import { readTrackFile, writeTrackFile } from './track-file.js'
 
 export interface MaintenanceState {
@@ -35,19 +36,10 @@ export const NOT_YIELDING: YieldState = Object.freeze({ yielding: false, since: 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null)
 
 function readJson(path: string): { missing: true } | { value: unknown } | { error: string } {
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException
-    if (e.code === 'ENOENT') return { missing: true }
-    return { error: `cannot read ${path}: ${e.code ?? e.message}` }
-  }
-  try {
-    return { value: JSON.parse(text) as unknown }
-  } catch {
-    return { error: `${path} is not JSON` }
-  }
+  const r = readJsonFile(path)
+  if ('unreadable' in r) return { error: `cannot read ${path}: ${r.unreadable.code ?? r.unreadable.message}` }
+  if ('invalid' in r) return { error: `${path} is not JSON` }
+  return r
 }
 
 /**

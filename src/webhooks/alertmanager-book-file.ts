@@ -2,10 +2,11 @@
 // (alertmanager/<webhook>.json) so that a restarted daemon goes on sending them
 // (Alertmanager forgets an alert that is not sent again). Only the sink uses it;
 // this module alone reads and writes the file.
-import { mkdirSync, readFileSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { describeSystemError } from '../errors/index.js'
 import { writeFileAtomic } from '../fs/atomic.js'
+import { readJsonFile } from '../fs/read.js'
 import type { Logger } from '../log/index.js'
 import { alertKey, type Book, type BookAlert } from './alertmanager-alerts.js'
 
@@ -22,8 +23,8 @@ interface BookFile {
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 const isStringMap = (v: unknown): v is Record<string, string> => isRecord(v) && Object.values(v).every((x) => typeof x === 'string')
 
-function parseBook(text: string): { alerts: Map<string, BookAlert>; seen: Map<string, number> } {
-  const f = JSON.parse(text) as Partial<BookFile>
+function parseBook(value: unknown): { alerts: Map<string, BookAlert>; seen: Map<string, number> } {
+  const f = value as Partial<BookFile>
   const alerts = new Map<string, BookAlert>()
   for (const a of Array.isArray(f.alerts) ? f.alerts : []) {
     if (!isRecord(a) || !isStringMap(a.labels) || !isStringMap(a.annotations) || typeof a.startsAt !== 'string' || Number.isNaN(Date.parse(a.startsAt))) continue
@@ -45,15 +46,16 @@ function parseBook(text: string): { alerts: Map<string, BookAlert>; seen: Map<st
  */
 export function readBookFile(stateDir: string, webhook: string, log: Logger): { alerts: Map<string, BookAlert>; seen: Map<string, number> } | undefined {
   const path = alertmanagerBookPath(stateDir, webhook)
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') log.error({ path, err: describeSystemError(err) }, 'cannot read the firing Alertmanager alerts; starting with none (Alertmanager ends the ones it has within 4 resend intervals)')
+  const r = readJsonFile(path)
+  if ('missing' in r) return undefined
+  if ('unreadable' in r) {
+    log.error({ path, err: describeSystemError(r.unreadable) }, 'cannot read the firing Alertmanager alerts; starting with none (Alertmanager ends the ones it has within 4 resend intervals)')
     return undefined
   }
   try {
-    return parseBook(text)
+    if ('invalid' in r) throw r.invalid
+    // parseBook throws on a file of `null`: no book either
+    return parseBook(r.value)
   } catch (err) {
     log.error({ path, err: (err as Error).message }, 'the firing Alertmanager alerts file is not JSON; starting with none (Alertmanager ends the ones it has within 4 resend intervals)')
     return undefined
