@@ -97,7 +97,8 @@ export class TrackDecider {
     if (next.fault && next.relative) {
       const since = (this.relativeSince ??= this.now())
       const waiting = [
-        state.latestStartedAt > since ? '' : 'a new check round',
+        // >=: the round that failed began before `since` (set while it reported); one that began at that very ms is a new one
+        state.latestStartedAt >= since ? '' : 'a new check round',
         !config.peers.length ? '' : state.peersStartedAt <= since ? 'a new peer poll' : peerCheckedSince(config, state, next, since) ? '' : "the peer's own next round",
       ].filter(Boolean)
       if (waiting.length) {

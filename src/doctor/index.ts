@@ -22,10 +22,10 @@ import { checkWebhooks } from './webhooks.js'
 export { DOCTOR_EXIT, exitCodeFor, formatFindings, summarize, type Finding, type Severity, type Summary } from './finding.js'
 
 /** What doctor reads unless told: the file keepalived reads when its command line names none. */
-export const DEFAULT_KEEPALIVED_CONF = KEEPALIVED_DEFAULT_CONF
-export const DEFAULT_HAPROXY_CFG = '/etc/haproxy/haproxy.cfg'
-/** The user the package runs the daemon as (deb/postinst, systemd/ha-agent.service). */
-export const AGENT_USER = 'ha-agent'
+export { KEEPALIVED_DEFAULT_CONF as DEFAULT_KEEPALIVED_CONF } from './processes.js'
+/** The user the package runs the daemon as (deb/postinst, systemd/ha-agent.service), and the HAProxy config it reads unless told. */
+export const AGENT_USER = 'ha-agent',
+  DEFAULT_HAPROXY_CFG = '/etc/haproxy/haproxy.cfg'
 
 export interface DoctorOptions {
   config: AgentConfig
@@ -51,7 +51,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<Finding[]> {
   if (process.getuid?.() !== 0) findings.push(warning('doctor.root', 'doctor', `doctor runs as uid ${process.getuid?.()}: it cannot see keepalived's processes, nor read every file it checks`, 'run it as root'))
 
   // keepalived.conf, parsed once for every family of checks.
-  const kaPath = resolve(opts.keepalivedConf ?? DEFAULT_KEEPALIVED_CONF)
+  const kaPath = resolve(opts.keepalivedConf ?? KEEPALIVED_DEFAULT_CONF)
   const parsed = parseKeepalivedConf(kaPath)
   for (const p of parsed.problems) findings.push((p.severity === 'error' ? error : warning)('keepalived.parse', p.line ? `${p.file}:${p.line}` : p.file, p.message, p.line ? 'fix it (keepalived.conf(5))' : 'pass --keepalived-conf PATH'))
   const model = buildModel(parsed)

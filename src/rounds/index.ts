@@ -3,6 +3,9 @@
 // followed by a burst. hurry() asks for the next round within a shorter delay,
 // as HAProxy's `fastinter` does while a server's state is changing: a round
 // under way is followed by a fast one, a pending slow timer is brought forward.
+// With `fastFromStart`, a fast round asked for during a round counts its delay
+// from that round's start: a round that ran into its deadline is followed at
+// once, a quick one after the rest of the fast delay.
 
 export interface RoundLoop {
   /** the next round starts within fastMs of now (or of the end of the round under way) */
@@ -17,6 +20,8 @@ export interface RoundLoopOptions {
   delay(): number
   /** a round that threw (the loop goes on) */
   onError(err: unknown): void
+  /** hurry() during a round: the fast delay counts from that round's start, not its end */
+  fastFromStart?: boolean
   now?: () => number
 }
 
@@ -28,6 +33,8 @@ export function startRoundLoop(opts: RoundLoopOptions): RoundLoop {
   let timer: NodeJS.Timeout | undefined
   /** when the pending round is due (ms epoch) */
   let dueAt = 0
+  /** when the round under way (or the last one) began */
+  let startedAt = 0
 
   const schedule = (delay: number) => {
     clearTimeout(timer)
@@ -38,6 +45,7 @@ export function startRoundLoop(opts: RoundLoopOptions): RoundLoop {
   const run = () => {
     if (stopped) return
     inRound = true
+    startedAt = now()
     hurriedMs = undefined
     void Promise.resolve()
       .then(() => opts.round())
@@ -45,7 +53,8 @@ export function startRoundLoop(opts: RoundLoopOptions): RoundLoop {
       .finally(() => {
         inRound = false
         if (stopped) return
-        schedule(hurriedMs ?? opts.delay())
+        if (hurriedMs === undefined) schedule(opts.delay())
+        else schedule(opts.fastFromStart ? Math.max(0, startedAt + hurriedMs - now()) : hurriedMs)
       })
   }
   run()

@@ -59,6 +59,49 @@ t.test('hurry: a pending 10 s wait is brought forward; a round under way is foll
   t.equal(rounds, 3, 'then the usual 10 s delay again')
 })
 
+t.test('fastFromStart: a hurried round follows a round that ran past the fast delay at once, a quick one after the rest of it', async (t) => {
+  for (const fastFromStart of [true, false]) {
+    const spans: Array<[number, number]> = []
+    let slow = true
+    let loop: ReturnType<typeof startRoundLoop> | undefined
+    loop = startRoundLoop({
+      round: async () => {
+        const start = Date.now()
+        if (spans.length === 1) loop!.hurry(100) // asked during the round, as a failing round's decision does
+        if (slow && spans.length === 1) await sleep(250)
+        spans.push([start, Date.now()])
+      },
+      delay: () => (spans.length === 1 ? 5 : 10_000),
+      fastFromStart,
+      onError: () => t.fail('no error expected'),
+    })
+    await until('3 rounds', () => spans.length >= 3, 3000)
+    loop.stop()
+    const gap = spans[2]![0] - spans[1]![1]
+    if (fastFromStart) t.ok(gap < 60, `fastFromStart: the round after a 250 ms round began ${gap} ms after it ended (its 100 ms were over)`)
+    else t.ok(gap >= 95, `without it: ${gap} ms after the round ended (the whole fast delay again)`)
+    slow = false
+  }
+  // a quick round: the fast delay still holds, counted from its start
+  const spans: Array<[number, number]> = []
+  let loop: ReturnType<typeof startRoundLoop> | undefined
+  loop = startRoundLoop({
+    round: async () => {
+      const start = Date.now()
+      if (spans.length === 1) loop!.hurry(100)
+      await sleep(20)
+      spans.push([start, Date.now()])
+    },
+    delay: () => (spans.length === 1 ? 5 : 10_000),
+    fastFromStart: true,
+    onError: () => t.fail('no error expected'),
+  })
+  await until('3 rounds', () => spans.length >= 3, 3000)
+  loop.stop()
+  const fromStart = spans[2]![0] - spans[1]![0]
+  t.ok(fromStart >= 95 && fromStart < 250, `a 20 ms round: the next began ${fromStart} ms after its start (100 ms asked)`)
+})
+
 t.test('hurry never postpones: a round due sooner than the fast delay stays due', async (t) => {
   let rounds = 0
   const loop = startRoundLoop({ round: async () => void rounds++, delay: () => 30, onError: () => {} })

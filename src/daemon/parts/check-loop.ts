@@ -3,7 +3,9 @@
 // (debounced by fall / rise) and the metrics. While a check's result differs
 // from what is established for it (fall / rise under way), or a relative fault
 // confirms, rounds come every fastInterval() instead, as HAProxy's `fastinter`
-// does: detection is quick and the steady state is cheap.
+// does: detection is quick and the steady state is cheap. A check that newly
+// fails on a peer runs a round here at once (hurryNow), so that the peer's
+// relative fault confirms on a result of ours that is newer than its failure.
 import { createHeldConnections, runChecks, type Verdict } from '../../checks/index.js'
 import type { AgentConfig } from '../../config/index.js'
 import { fastInterval, type DaemonContext, type Hurry } from '../context.js'
@@ -13,6 +15,8 @@ import type { HaproxyAsker } from './haproxy-watch.js'
 import { startRoundLoop } from '../../rounds/index.js'
 
 export interface CheckLoop extends Hurry {
+  /** the next round at once (after the one under way): a peer's check just failed, it compares with ours */
+  hurryNow(): void
   /** runs a round now (or joins the one running) */
   checkNow(): Promise<Verdict>
   /** a VRRP transition was seen: the system check reads the host's addresses (VIPs) again */
@@ -74,10 +78,16 @@ export function checkLoopPart(ctx: DaemonContext, afterRound: () => void): Part 
           return changing || ctx.state.fault.confirming ? fastInterval(interval) : interval
         },
         onError: (err) => ctx.logger.error({ err }, 'check round failed'),
+        // A round that ran into its deadline already took longer than the fast
+        // delay: the confirming round follows it at once (a failure only this
+        // node sees moves the VIP one deadline sooner); a quick failure still
+        // gets the fast delay to clear (a PgBouncer restarting).
+        fastFromStart: true,
       })
       const service: CheckLoop = {
         checkNow,
         hurry: () => loop.hurry(fastInterval(ctx.config().checks.interval_ms)),
+        hurryNow: () => loop.hurry(0),
         vrrpChanged: () => held.addresses.changed(),
         established: () => ctx.state.latest?.checks.map((c) => ({ name: c.name, status: debouncer.status(c.name), detail: c.detail })),
       }
