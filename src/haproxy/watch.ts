@@ -165,7 +165,11 @@ export function createHaproxyWatch(opts: HaproxyWatchOptions): HaproxyWatch {
       if (conn === c) drop(`HAProxy closed the runtime API connection (${opts.socket})`)
     })
     c.on('error', (err: NodeJS.ErrnoException) => {
-      if (conn === c) drop(`HAProxy socket ${opts.socket}: ${err.code ?? err.message}`)
+      if (conn !== c) return
+      // A held connection reset (HAProxy killed while a command of ours sat
+      // unread in its socket) is HAProxy closing it, as a plain close is.
+      const reset = !c.connecting && (err.code === 'ECONNRESET' || err.code === 'EPIPE')
+      drop(reset ? `HAProxy closed the runtime API connection (${opts.socket}: ${err.code})` : `HAProxy socket ${opts.socket}: ${err.code ?? err.message}`)
     })
   }
 

@@ -43,6 +43,44 @@ t.test('no socket file, and a socket nobody listens on: down, naming the socket'
   t.same([staleWatch.current().up, staleWatch.current().detail], [false, `HAProxy socket ${stale}: ECONNREFUSED`])
 })
 
+t.test('HAProxy killed while a command of ours sits unread in its socket (a reset, not a close): "closed the runtime API connection" all the same', async (t) => {
+  // A stand-in in a process of its own, stopped (SIGSTOP) so that the watch's
+  // next keep-alive stays unread in the kernel, then SIGKILLed: the kernel
+  // resets the watch's end (ECONNRESET), as with a real HAProxy killed so.
+  const dir = mkdtempSync(join(tmpdir(), 'ha-agent-watch-'))
+  const socket = join(dir, 'ha.sock')
+  const standIn = `
+    const net = require('node:net')
+    net.createServer((c) => {
+      let buf = ''
+      c.on('data', (d) => {
+        buf += String(d)
+        let i
+        while ((i = buf.indexOf('\\n')) >= 0) {
+          const cmd = buf.slice(0, i)
+          buf = buf.slice(i + 1)
+          c.write(cmd === 'prompt' ? '\\n> ' : cmd === 'show info' ? ${JSON.stringify(INFO)} + '\\n> ' : '2.6.12\\n\\n> ')
+        }
+      })
+    }).listen(process.argv[1], () => process.stdout.write('listening\\n'))`
+  const { spawn } = await import('node:child_process')
+  const child = spawn(process.execPath, ['-e', standIn, socket], { stdio: ['ignore', 'pipe', 'inherit'] })
+  t.teardown(() => {
+    child.kill('SIGKILL')
+    rmSync(dir, { recursive: true, force: true })
+  })
+  await new Promise((r) => child.stdout!.once('data', r))
+  const seen: Array<[boolean, string]> = []
+  const watch = createHaproxyWatch({ socket, intervalMs: 20, timeoutMs: 5000, onChange: (up, d) => seen.push([up, d]) })
+  t.teardown(() => watch.stop())
+  await waitFor('up', () => watch.current().up || undefined)
+  child.kill('SIGSTOP')
+  await new Promise((r) => setTimeout(r, 150)) // keep-alives written, none read
+  child.kill('SIGKILL')
+  await waitFor('down', () => seen.find(([up]) => !up))
+  t.match(seen.find(([up]) => !up)?.[1], /^HAProxy closed the runtime API connection \(.*ha\.sock(: ECONNRESET|: EPIPE)?\)$/)
+})
+
 t.test('probes with `show version` once `show info` proved the socket is HAProxy', async (t) => {
   const api = await fakeRuntimeApi(t, { 'show info': INFO, 'show version': '2.6.12-1+deb12u4\n' })
   const watch = createHaproxyWatch({ socket: api.socket, intervalMs: 20, timeoutMs: 200, onChange: () => {} })
