@@ -78,7 +78,7 @@ kill "$(cat "$LAB_DIR/probe.pid")" 2>/dev/null || true
 [ "$BOOTED" = 1 ] && bash lab/lab.sh export-logs
 node lab/timeline.mjs "$LAB_DIR" "$kill_ms" "$master" "$other" "${vip_ms:-NaN}" --svg "$LAB_DIR/failover-timeline.svg"
 
-say "restarting HAProxy on node $master: the preferred master takes the VIP back (preempt)"
+say "restarting HAProxy on node $master: the preferred master takes the VIP back (preempt) once HAProxy has answered for 2 s"
 bash lab/lab.sh start-haproxy "$master"
 back_start=$(now_ms)
 for _ in $(seq 400); do [ "$(bash lab/lab.sh holder)" = "$master" ] && break; sleep 0.025; done

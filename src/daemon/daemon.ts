@@ -60,8 +60,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   let stopped = false
   const state = new DaemonState()
   const publisher = new VerdictPublisher(logger)
+  let wakeTimer: NodeJS.Timeout | undefined
   const decider = new TrackDecider(config, {
     logger,
+    wake: (ms) => {
+      clearTimeout(wakeTimer)
+      wakeTimer = setTimeout(() => ctx.decide(), ms + 5)
+      wakeTimer.unref()
+    },
     hurry: () => {
       group?.service<Hurry>('check loop')?.hurry()
       group?.service<Hurry>('cluster')?.hurry()

@@ -4,6 +4,7 @@
 // | situation                                              | track_file | `check` exit |
 // | ------------------------------------------------------ | ---------- | ------------ |
 // | HAProxy gone here (runtime API closed / not answering) | 1 (fault)  | 1            |
+// | HAProxy back < 2 s, a peer serves (track-decision.ts)  | 1 (held)   | as below     |
 // | deep check fails here, a reachable peer passes it      | 1 (fault)  | 1            |
 // | deep check fails here and on every reachable peer      | 0          | 0 (shared)   |
 // | deep check fails here, no peer answers (or no peers)   | 0          | 1            |

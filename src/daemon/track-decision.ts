@@ -14,7 +14,13 @@
 //   fault.ts decideTrack) is applied at once, neither confirmed nor damped, and
 //   neither is the way back from it; the yield file (keepalived.yield_file)
 //   says what the stored yield says, written before the track_file so that a
-//   switchover's yield and FAULT reach keepalived in that order.
+//   switchover's yield and FAULT reach keepalived in that order;
+// - HAProxy back after it was gone: the FAULT holds until it has answered for
+//   HAPROXY_RISE_MS, while a peer can serve. A failback a second after the
+//   failover lands on the client's first SYN resend: a SYN lost in the
+//   failover's gap was resent into the failback's, and that connection waited
+//   3 s (seen on booted nodes, where systemd restarts HAProxy within a
+//   second). A crash-looping HAProxy does not drag the VIP back and forth either.
 import type { AgentConfig } from '../config/index.js'
 import { readTrackFile, trackValue, writeTrackFile } from '../keepalived/index.js'
 import type { Logger } from '../log/index.js'
@@ -22,8 +28,13 @@ import { decideTrack, type FaultDecision } from './fault.js'
 import { FlapDamper } from './flap.js'
 import type { DaemonState } from './state.js'
 
+/** How long HAProxy must answer again before the FAULT its death caused clears (while a peer serves). */
+export const HAPROXY_RISE_MS = 2000
+
 export interface TrackDeciderOptions {
   logger: Logger
+  /** decide again in ms (a hold that ends by time alone); the daemon sets a timer */
+  wake?(ms: number): void
   now?: () => number
   /** writes the file (tests swap it) */
   write?: (path: string, fault: boolean) => void
@@ -63,6 +74,8 @@ export class TrackDecider {
   private written: boolean | undefined
   /** the value written was an operator's (maintenance, a hand-over): leaving it is not damped either */
   private writtenByOperator = false
+  /** the value written is a FAULT for HAProxy gone (its recovery is held HAPROXY_RISE_MS) */
+  private writtenHaproxyGone = false
   /** what the yield file says as far as we know */
   private yieldWritten: boolean | undefined
 
@@ -106,6 +119,14 @@ export class TrackDecider {
         next = { ...next, fault: false, confirming: true, reason: `confirming (waiting for ${waiting.join(' and ')}): ${next.reason}` }
       }
     } else this.relativeSince = undefined
+    if (!next.fault && !next.pending && !next.operator && this.written === true && this.writtenHaproxyGone && state.haproxy?.up) {
+      const upFor = this.now() - state.haproxy.since
+      const peer = state.peers.find((p) => p.reachable && !p.fault && p.haproxy_up !== false)
+      if (upFor < HAPROXY_RISE_MS && peer) {
+        this.opts.wake?.(HAPROXY_RISE_MS - upFor)
+        next = { ...next, fault: true, haproxyGone: true, reason: `HAProxy answers again, for ${upFor} ms: FAULT held until ${HAPROXY_RISE_MS} ms (${peer.node ?? peer.url} serves meanwhile)` }
+      }
+    }
     // Flap damping holds deep-check (relative health) changes only: a dead
     // HAProxy is never hidden, whatever the history.
     if (!next.pending && this.written !== undefined && next.fault !== this.written && !next.haproxyGone && !next.operator && !this.writtenByOperator) {
@@ -149,6 +170,7 @@ export class TrackDecider {
       this.write(path, next.fault)
       this.written = next.fault
       this.writtenByOperator = !!next.operator
+      this.writtenHaproxyGone = next.fault && !!next.haproxyGone
       if (next.fault !== before.fault || before.pending) {
         this.opts.logger[next.fault ? 'warn' : 'info']({ track_file: path, fault: next.fault, reason: next.reason }, next.fault ? 'local fault: track_file set to 1' : 'track_file set to 0')
       }

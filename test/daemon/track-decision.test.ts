@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildConfig } from '../../src/config/index.js'
 import { DaemonState } from '../../src/daemon/state.js'
-import { TrackDecider } from '../../src/daemon/track-decision.js'
+import { HAPROXY_RISE_MS, TrackDecider } from '../../src/daemon/track-decision.js'
 import { silentLogger } from '../../src/log/index.js'
 import type { Verdict } from '../../src/checks/index.js'
 
@@ -162,6 +162,49 @@ t.test('flap damping holds deep-check changes, never a dead HAProxy', async (t) 
   s.state.haproxy = { up: false, detail: 'closed', since: 0 }
   t.match(s.decider.decide(config, s.state), { fault: true, haproxyGone: true }, 'HAProxy gone goes through')
   t.same(s.writes, ['0', '1', '0', '1'])
+})
+
+t.test('HAProxy back after it was gone: the FAULT holds until it has answered for HAPROXY_RISE_MS while a peer serves, then clears', async (t) => {
+  const s = setup()
+  const wakes: number[] = []
+  const decider = new TrackDecider(config, { logger: silentLogger, now: s.now, write: (_p, f) => s.writes.push(f ? '1' : '0'), hurry: () => {}, onFlapDamped: () => {}, wake: (ms) => wakes.push(ms) })
+  s.state.latest = passing
+  s.state.peers = [{ ...betterPeer, haproxy_up: true }]
+  s.state.haproxy = { up: true, detail: 'ok', since: 0 }
+  decider.decide(config, s.state)
+  s.state.haproxy = { up: false, detail: 'closed', since: s.now() }
+  t.match(decider.decide(config, s.state), { fault: true, haproxyGone: true })
+  s.advance(700) // systemd restarted it
+  s.state.haproxy = { up: true, detail: 'runtime API answers', since: s.now() }
+  t.match(decider.decide(config, s.state), { fault: true, reason: /^HAProxy answers again, for 0 ms: FAULT held until 2000 ms \(p serves meanwhile\)/ })
+  t.same(wakes, [HAPROXY_RISE_MS], 'asks to decide again when the hold ends')
+  s.advance(HAPROXY_RISE_MS - 1)
+  t.match(decider.decide(config, s.state), { fault: true }, 'one ms short: still held')
+  s.advance(1)
+  t.match(decider.decide(config, s.state), { fault: false, reason: 'healthy' })
+  t.same(s.writes, ['0', '1', '0'], 'FAULT once, cleared once: the hold wrote nothing')
+})
+
+t.test('HAProxy back with no peer that serves (none answers, or it is in FAULT itself): the FAULT clears at once', async (t) => {
+  for (const peers of [[], [{ ...betterPeer, reachable: false }], [{ ...betterPeer, fault: true }], [{ ...betterPeer, haproxy_up: false }]]) {
+    const s = setup()
+    s.state.latest = passing
+    s.state.peers = peers
+    s.state.haproxy = { up: false, detail: 'closed', since: s.now() }
+    s.decider.decide(config, s.state)
+    s.advance(500)
+    s.state.haproxy = { up: true, detail: 'ok', since: s.now() }
+    t.match(s.decider.decide(config, s.state), { fault: false }, `peers: ${JSON.stringify(peers.map((p) => ({ reachable: p.reachable, fault: p.fault, haproxy_up: (p as { haproxy_up?: boolean }).haproxy_up })))}`)
+  }
+})
+
+t.test('a daemon that starts with HAProxy up holds nothing: there was no FAULT of its own to hold', async (t) => {
+  const s = setup()
+  s.state.latest = passing
+  s.state.peers = [betterPeer]
+  s.state.haproxy = { up: true, detail: 'ok', since: s.now() }
+  t.match(s.decider.decide(config, s.state), { fault: false })
+  t.same(s.writes, ['0'])
 })
 
 t.test('reconcile rewrites a file someone else changed (check, while the daemon was frozen)', async (t) => {
