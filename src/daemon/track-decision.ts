@@ -124,7 +124,7 @@ export class TrackDecider {
       const peer = state.peers.find((p) => p.reachable && !p.fault && p.haproxy_up !== false)
       if (upFor < HAPROXY_RISE_MS && peer) {
         this.opts.wake?.(HAPROXY_RISE_MS - upFor)
-        next = { ...next, fault: true, haproxyGone: true, reason: `HAProxy answers again, for ${upFor} ms: FAULT held until ${HAPROXY_RISE_MS} ms (${peer.node ?? peer.url} serves meanwhile)` }
+        next = { ...next, fault: true, reason: `HAProxy answers again, for ${upFor} ms: FAULT held until ${HAPROXY_RISE_MS} ms (${peer.node ?? peer.url} serves meanwhile)` }
       }
     }
     // Flap damping holds deep-check (relative health) changes only: a dead
