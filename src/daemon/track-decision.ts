@@ -21,6 +21,12 @@
 //   failover's gap was resent into the failback's, and that connection waited
 //   3 s (seen on booted nodes, where systemd restarts HAProxy within a
 //   second). A crash-looping HAProxy does not drag the VIP back and forth either.
+//   "A peer can serve" is what this node last heard from it, if it heard so
+//   within two poll periods: the failover itself loads both nodes (keepalived
+//   forks its notify scripts on each), and one poll that times out just then
+//   must not end the hold (the failback that followed lost a client's SYN
+//   twice: a 3 s outage on CI's booted nodes). A peer heard since saying it
+//   cannot serve (FAULT, HAProxy down) ends it at once.
 import type { AgentConfig } from '../config/index.js'
 import { readTrackFile, trackValue, writeTrackFile } from '../keepalived/index.js'
 import type { Logger } from '../log/index.js'
@@ -76,6 +82,10 @@ export class TrackDecider {
   private writtenByOperator = false
   /** the value written is a FAULT for HAProxy gone (its recovery is held HAPROXY_RISE_MS) */
   private writtenHaproxyGone = false
+  /** the last decision held the FAULT of HAProxy's death (logged once, where it starts) */
+  private holding = false
+  /** the last peer heard able to serve (reachable, not FAULT, HAProxy up), and when */
+  private servingPeer: { url: string; name: string; at: number } | undefined
   /** what the yield file says as far as we know */
   private yieldWritten: boolean | undefined
 
@@ -119,14 +129,18 @@ export class TrackDecider {
         next = { ...next, fault: false, confirming: true, reason: `confirming (waiting for ${waiting.join(' and ')}): ${next.reason}` }
       }
     } else this.relativeSince = undefined
+    const peer = this.peerServing(config, state)
+    let holding = false
     if (!next.fault && !next.pending && !next.operator && this.written === true && this.writtenHaproxyGone && state.haproxy?.up) {
       const upFor = this.now() - state.haproxy.since
-      const peer = state.peers.find((p) => p.reachable && !p.fault && p.haproxy_up !== false)
       if (upFor < HAPROXY_RISE_MS && peer) {
+        holding = true
         this.opts.wake?.(HAPROXY_RISE_MS - upFor)
-        next = { ...next, fault: true, reason: `HAProxy answers again, for ${upFor} ms: FAULT held until ${HAPROXY_RISE_MS} ms (${peer.node ?? peer.url} serves meanwhile)` }
+        next = { ...next, fault: true, reason: `HAProxy answers again, for ${upFor} ms: FAULT held until ${HAPROXY_RISE_MS} ms (${peer} serves meanwhile)` }
+        if (!this.holding) this.opts.logger.info({ track_file: config.keepalived?.track_file, reason: next.reason }, 'HAProxy back: its FAULT held while the peer serves')
       }
     }
+    this.holding = holding
     // Flap damping holds deep-check (relative health) changes only: a dead
     // HAProxy is never hidden, whatever the history.
     if (!next.pending && this.written !== undefined && next.fault !== this.written && !next.haproxyGone && !next.operator && !this.writtenByOperator) {
@@ -143,6 +157,20 @@ export class TrackDecider {
     const path = config.keepalived?.track_file
     if (path && !next.pending && this.written !== next.fault) this.writeFile(path, next, before)
     return next
+  }
+
+  /** The peer that can serve instead of this node, as last heard within two poll periods (its name), if any. */
+  private peerServing(config: AgentConfig, state: DaemonState): string | undefined {
+    const now = this.now()
+    const canServe = (p: DaemonState['peers'][number]) => p.reachable && !p.fault && p.haproxy_up !== false
+    const serving = state.peers.find(canServe)
+    if (serving) this.servingPeer = { url: serving.url, name: serving.node ?? serving.url, at: now }
+    const last = this.servingPeer
+    if (!last) return undefined
+    const since = state.peers.find((p) => p.url === last.url)
+    const window = 2 * (config.cluster.poll_interval_ms + config.cluster.poll_timeout_ms)
+    if (!since || (since.reachable && !canServe(since)) || now - last.at > window) return (this.servingPeer = undefined)
+    return last.at === now ? last.name : `${last.name}, heard ${now - last.at} ms ago,`
   }
 
   /**

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { buildConfig } from '../../src/config/index.js'
 import { DaemonState } from '../../src/daemon/state.js'
 import { HAPROXY_RISE_MS, TrackDecider } from '../../src/daemon/track-decision.js'
-import { silentLogger } from '../../src/log/index.js'
+import { createLogger, silentLogger } from '../../src/log/index.js'
 import type { Verdict } from '../../src/checks/index.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'ha-agent-track-'))
@@ -167,7 +167,9 @@ t.test('flap damping holds deep-check changes, never a dead HAProxy', async (t) 
 t.test('HAProxy back after it was gone: the FAULT holds until it has answered for HAPROXY_RISE_MS while a peer serves, then clears', async (t) => {
   const s = setup()
   const wakes: number[] = []
-  const decider = new TrackDecider(config, { logger: silentLogger, now: s.now, write: (_p, f) => s.writes.push(f ? '1' : '0'), hurry: () => {}, onFlapDamped: () => {}, wake: (ms) => wakes.push(ms) })
+  const logged: string[] = []
+  const logger = createLogger({ destination: { write: (l: string) => void logged.push(JSON.parse(l).msg) } })
+  const decider = new TrackDecider(config, { logger, now: s.now, write: (_p, f) => s.writes.push(f ? '1' : '0'), hurry: () => {}, onFlapDamped: () => {}, wake: (ms) => wakes.push(ms) })
   s.state.latest = passing
   s.state.peers = [{ ...betterPeer, haproxy_up: true }]
   s.state.haproxy = { up: true, detail: 'ok', since: 0 }
@@ -183,6 +185,7 @@ t.test('HAProxy back after it was gone: the FAULT holds until it has answered fo
   s.advance(1)
   t.match(decider.decide(config, s.state), { fault: false, reason: 'healthy' })
   t.same(s.writes, ['0', '1', '0'], 'FAULT once, cleared once: the hold wrote nothing')
+  t.same(logged.filter((m) => m.startsWith('HAProxy back')), ['HAProxy back: its FAULT held while the peer serves'], 'the hold is logged once, where it starts')
 })
 
 t.test('HAProxy back with no peer that serves (none answers, or it is in FAULT itself): the FAULT clears at once', async (t) => {
@@ -195,6 +198,32 @@ t.test('HAProxy back with no peer that serves (none answers, or it is in FAULT i
     s.advance(500)
     s.state.haproxy = { up: true, detail: 'ok', since: s.now() }
     t.match(s.decider.decide(config, s.state), { fault: false }, `peers: ${JSON.stringify(peers.map((p) => ({ reachable: p.reachable, fault: p.fault, haproxy_up: (p as { haproxy_up?: boolean }).haproxy_up })))}`)
+  }
+})
+
+t.test('HAProxy back while a poll of the serving peer just failed: still held on what was last heard of it, for two poll periods at most; a word that it cannot serve ends the hold', async (t) => {
+  const window = 2 * (config.cluster.poll_interval_ms + config.cluster.poll_timeout_ms)
+  for (const after of ['silence', 'fault'] as const) {
+    const s = setup()
+    s.state.latest = passing
+    s.state.peers = [{ ...betterPeer, haproxy_up: true }]
+    s.state.haproxy = { up: false, detail: 'closed', since: s.now() }
+    t.match(s.decider.decide(config, s.state), { fault: true, haproxyGone: true })
+    s.advance(700)
+    s.state.peers = [{ ...betterPeer, reachable: false, error: 'timed out after 300 ms' }]
+    s.state.haproxy = { up: true, detail: 'ok', since: s.now() }
+    t.match(s.decider.decide(config, s.state), { fault: true, reason: /FAULT held until 2000 ms \(p, heard 700 ms ago, serves meanwhile\)/ }, `${after}: held on the word of 700 ms ago`)
+    if (after === 'silence') {
+      s.advance(window - 700)
+      t.match(s.decider.decide(config, s.state), { fault: true }, `silence: held while the last word is ${window} ms old`)
+      s.advance(1)
+      t.match(s.decider.decide(config, s.state), { fault: false, reason: 'healthy' }, 'silence: older than two poll periods, it is no evidence: cleared')
+    } else {
+      s.advance(100)
+      s.state.peers = [{ ...betterPeer, fault: true }]
+      t.match(s.decider.decide(config, s.state), { fault: false, reason: 'healthy' }, 'fault: the peer says it cannot serve: cleared at once')
+    }
+    t.same(s.writes, ['1', '0'], `${after}: FAULT once, cleared once`)
   }
 })
 

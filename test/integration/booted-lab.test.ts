@@ -104,7 +104,16 @@ t.test('HAProxy killed on the master: the VIP moves with the lab\'s gap; systemd
   t.ok(Number(await show(1, 'haproxy', 'NRestarts')) > restartsBefore, "Debian's haproxy unit restarted it (Restart=always)")
   await probe.waitForSuccessAfter(Date.now())
   const outage = probe.outageSince(at)
-  t.comment(`HAProxy SIGKILL, booted: client-visible outage ${outage} ms (failover and failback), failed queries ${failedSince(at).length}`)
+  const failed = failedSince(at).map((r) => `+${r.t - at} ms for ${r.done - r.t} ms: ${r.error}`)
+  const moves = transitionsSince(at).map((x) => `+${x.happened - at} ms ${x.node} ${x.state}`)
+  t.comment(`HAProxy SIGKILL, booted: client-visible outage ${outage} ms (failover and failback), failed queries ${failed.length} [${failed.join('; ')}], transitions [${moves.join('; ')}]`)
+  if (outage >= 1500) {
+    // what each daemon did meanwhile: CI's output is all there is of a rare long gap
+    for (const n of [1, 2] as const) {
+      const lines = daemonLines(await journal(n, '--since', `@${Math.floor(at / 1000) - 1}`)).map((l) => l.MESSAGE.replace(/"level":"(\w+)","time":"[^"]*T([\d:.]+)Z","node":"[^"]*",/, '$2 $1 '))
+      t.comment(`node ${n}'s daemon since the kill:\n${lines.join('\n')}`)
+    }
+  }
   t.ok(outage < 3000, `outage ${outage} ms`)
   haproxyKill = { at, until: Date.now() }
 })
