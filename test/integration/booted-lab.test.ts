@@ -104,7 +104,7 @@ t.test('HAProxy killed on the master: the VIP moves with the lab\'s gap; systemd
   t.ok(Number(await show(1, 'haproxy', 'NRestarts')) > restartsBefore, "Debian's haproxy unit restarted it (Restart=always)")
   await probe.waitForSuccessAfter(Date.now())
   const outage = probe.outageSince(at)
-  const failed = failedSince(at).map((r) => `+${r.t - at} ms for ${r.done - r.t} ms: ${r.error}`)
+  const failed = failedSince(at).map((r) => `+${r.t - at} ms for ${r.done - r.t} ms: ${r.error} (TCP ${r.tcp == null ? 'never connected' : `connected after ${r.tcp} ms`})`)
   const moves = transitionsSince(at).map((x) => `+${x.happened - at} ms ${x.node} ${x.state}`)
   t.comment(`HAProxy SIGKILL, booted: client-visible outage ${outage} ms (failover and failback), failed queries ${failed.length} [${failed.join('; ')}], transitions [${moves.join('; ')}]`)
   if (outage >= 1500) {
