@@ -105,19 +105,23 @@ function daemonNow(lab, n) {
     const cpuNs = Number(lab.sh('exec', String(n), 'systemctl', 'show', 'ha-agent', '-p', 'CPUUsageNSec', '--value'))
     const pid = lab.sh('exec', String(n), 'systemctl', 'show', 'ha-agent', '-p', 'MainPID', '--value')
     const status = lab.sh('exec', String(n), 'cat', `/proc/${pid}/status`)
-    return { cpuNs, rss: kb(status, 'VmRSS') / 1024, hwm: kb(status, 'VmHWM') / 1024 }
+    return { cpuNs, ...memoryOf(status) }
   }
   const pid = Number(readFileSync(`${lab.dir}/n${n}/agent.pid`, 'utf8'))
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  return { cpuNs: (Number(f[11]) + Number(f[12])) * 1e7, rss: kb(status, 'VmRSS') / 1024, hwm: kb(status, 'VmHWM') / 1024 }
+  return { cpuNs: (Number(f[11]) + Number(f[12])) * 1e7, ...memoryOf(status) }
 }
+
+/** VmRSS and its peak, and what RSS is made of: anonymous (the process's own heap and stacks) and file-backed (node, libnode, ICU, OpenSSL: shared with every Node.js process). */
+const memoryOf = (status) => ({ rss: kb(status, 'VmRSS') / 1024, hwm: kb(status, 'VmHWM') / 1024, anon: kb(status, 'RssAnon') / 1024, file: kb(status, 'RssFile') / 1024 })
 
 /**
  * Both nodes' daemons over one window of `seconds`: CPU (booted: the unit's
  * cgroup, CPUUsageNSec, which holds the watchdog sidecar too; host: the
- * process's utime + stime) and RSS sampled every 5 s (median, max) and VmHWM.
+ * process's utime + stime) and RSS sampled every 5 s (median, max) and VmHWM;
+ * at the end, RSS split into anonymous and file-backed (RssAnon, RssFile).
  */
 export async function daemonsOverWindow(lab, seconds) {
   const t0 = Date.now()
@@ -137,6 +141,8 @@ export async function daemonsOverWindow(lab, seconds) {
       rss_mb: +median(rss[i]).toFixed(1),
       rss_max_mb: +Math.max(...rss[i]).toFixed(1),
       peak_rss_mb: +end[i].hwm.toFixed(1),
+      rss_anon_mb: +end[i].anon.toFixed(1),
+      rss_file_mb: +end[i].file.toFixed(1),
     })),
   }
 }

@@ -441,7 +441,7 @@ const result = {
 }
 
 const target = (ok) => (ok ? 'met' : 'MISSED')
-const perNode = (d) => (d ? d.nodes.map((x) => `${x.cpu_percent_of_core} % / ${x.rss_mb} / ${x.rss_max_mb} / ${x.peak_rss_mb} MB`).join('; ') : '-')
+const perNode = (d) => (d ? d.nodes.map((x) => `${x.cpu_percent_of_core} % / ${x.rss_mb} / ${x.rss_max_mb} / ${x.peak_rss_mb} MB${x.rss_anon_mb === undefined ? '' : ` (anon ${x.rss_anon_mb}, file ${x.rss_file_mb})`}`).join('; ') : '-')
 const perNodeTarget = (...labs) => {
   const nodes = labs.filter(Boolean).flatMap((d) => d.nodes)
   return `every node, both labs: CPU <= 0.5 %: ${target(nodes.every((x) => x.cpu_percent_of_core <= 0.5))}, RSS <= 64 MB: ${target(nodes.every((x) => x.rss_max_mb <= 64))}`
@@ -459,7 +459,7 @@ const rows = [
   ['`check` as keepalived runs it: CPU per run', `${a.check.cpu_ms_per_run} ms`, `${g.check.cpu_ms_per_run} ms`, ''],
   [`\`check\`, Node.js path (the launcher's fallback; every check before): wall median / p99, CPU per run (n=${a.check_node.runs})`, `${a.check_node.wall_median_ms} / ${a.check_node.wall_p99_ms} ms, ${a.check_node.cpu_ms_per_run} ms`, '-', `same exit code and text as the launcher's: ${a.check_same_answer.same ? 'yes' : 'NO'}`],
   [`daemon at the shipped intervals, ${a.steady.window_s} s: RSS median / max / CPU`, `${a.steady.daemon_rss_mb} / ${a.steady.daemon_rss_max_mb} MB / ${a.steady.daemon_cpu_percent_of_core} %`, '-', `RSS <= 64 MB: ${target(a.steady.daemon_rss_max_mb <= 64)}, CPU <= 0.5 %: ${target(a.steady.daemon_cpu_percent_of_core <= 0.5)}${fiveMinutes}`],
-  [`daemon per node (node 1 / node 2), same window: CPU / RSS median / max / peak`, perNode(a.daemons), '-', a.daemons ? perNodeTarget(a.daemons, booted?.daemons) : ''],
+  [`daemon per node (node 1 / node 2), same window: CPU / RSS median / max / peak (at the end: anonymous, file-backed)`, perNode(a.daemons), '-', a.daemons ? perNodeTarget(a.daemons, booted?.daemons) : ''],
   [`node footprint: CPU of the daemon and every process keepalived starts for it (guide: for its scripts), ${a.steady.window_s} s`, `${a.steady.footprint_cpu_percent_of_core} %`, `${g.steady.footprint_cpu_percent_of_core} %`, 'reported (keepalived itself not counted)'],
   ['node footprint: processes created per second in those process trees', `${a.steady.spawns_per_second}`, `${g.steady.spawns_per_second}`, 'reported'],
   ['daemon at interval_ms 100: RSS / CPU', `${a.daemon_interval_100ms.rss_mb} MB / ${a.daemon_interval_100ms.cpu_percent_of_core} %`, '-', ''],
@@ -473,7 +473,7 @@ const bootedCells = b
       'HAProxy death: outage median / max': `${b.haproxy_death.median_ms} / ${b.haproxy_death.max_ms} ms`,
       'partition only the master sees -> VIP on backup': `${b.local_only.median_ms} / ${b.local_only.max_ms} ms`,
       'partition between the agents -> peer seen unreachable: median / max': `${b.peer_partition.median_ms} / ${b.peer_partition.max_ms} ms`,
-      'daemon per node (node 1 / node 2), same window: CPU / RSS median / max / peak': perNode(b.daemons),
+      'daemon per node (node 1 / node 2), same window: CPU / RSS median / max / peak (at the end: anonymous, file-backed)': perNode(b.daemons),
     }
   : {}
 const table = ['| figure | ha-agent | booted | guide | target |', '| --- | --- | --- | --- | --- |', ...rows.map(([f, ...rest]) => `| ${[f, rest[0], bootedCells[f] ?? '-', ...rest.slice(1)].join(' | ')} |`)].join('\n')
