@@ -24,9 +24,9 @@
 //   "A peer can serve" is what this node last heard from it, if it heard so
 //   within two poll periods: the failover itself loads both nodes (keepalived
 //   forks its notify scripts on each), and one poll that times out just then
-//   must not end the hold (the failback that followed lost a client's SYN
-//   twice: a 3 s outage on CI's booted nodes). A peer heard since saying it
-//   cannot serve (FAULT, HAProxy down) ends it at once.
+//   must not end the hold (such an early failback is the likeliest cause
+//   found of a 3 s client outage on CI's booted nodes, not reproduced here).
+//   A peer heard since saying it cannot serve (FAULT, HAProxy down) ends it.
 import type { AgentConfig } from '../config/index.js'
 import { readTrackFile, trackValue, writeTrackFile } from '../keepalived/index.js'
 import type { Logger } from '../log/index.js'
