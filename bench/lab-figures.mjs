@@ -4,7 +4,8 @@
 // cost on both nodes over one window. `lab` is run.mjs's Lab: sh(...) runs
 // lab.sh, exec('n1', argv) runs in node 1's network namespace (a booted node
 // lives in that namespace too), booted says which lab it is.
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
+import YAML from 'yaml'
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 const quantile = (xs, q) => {
@@ -145,4 +146,96 @@ export async function daemonsOverWindow(lab, seconds) {
       rss_file_mb: +end[i].file.toFixed(1),
     })),
   }
+}
+
+/**
+ * Which part of the daemon costs what (issue 24): both nodes' config with one
+ * part taken out, each variant measured like the steady state (both daemons,
+ * one window), in the lab the bench measured its failovers in. `edit` changes
+ * the parsed config (the yaml package's Document, so comments and the rest
+ * stay as the lab wrote them).
+ */
+export const PARTS = [
+  { part: 'shipped', change: 'none', edit: () => {} },
+  { part: 'no-peers', change: '`peers: []` (no push stream, no peer polls)', edit: (c) => c.set('peers', []) },
+  {
+    part: 'no-databases',
+    change: 'no `checks.pgbouncer`, no `checks.postgres`',
+    edit: (c) => {
+      c.deleteIn(['checks', 'pgbouncer'])
+      c.deleteIn(['checks', 'postgres'])
+    },
+  },
+  { part: 'rounds-2s', change: '`checks.interval_ms: 2000` (half the rounds)', edit: (c) => c.setIn(['checks', 'interval_ms'], 2000) },
+  {
+    part: 'at-rest',
+    change: '`checks.interval_ms: 60000`, `peers: []` (timers, the HAProxy watch, the verdict file, GC)',
+    edit: (c) => {
+      c.setIn(['checks', 'interval_ms'], 60000)
+      c.set('peers', [])
+    },
+  },
+]
+
+const configPath = (lab, n) => (lab.booted ? '/etc/ha-agent/config.yaml' : `${lab.dir}/n${n}/config.yaml`)
+const readConfig = (lab, n) => (lab.booted ? lab.sh('exec', String(n), 'cat', configPath(lab, n)) + '\n' : readFileSync(configPath(lab, n), 'utf8'))
+function writeConfig(lab, n, text) {
+  // a booted node's file keeps its owner and mode (root:ha-agent 0640): written in place
+  if (lab.booted) lab.sh('exec', String(n), 'sh', '-c', 'printf %s "$1" >"$2"', 'sh', text, configPath(lab, n))
+  else writeFileSync(configPath(lab, n), text)
+}
+
+/** Both nodes' agents stopped, their configs set, and started again (node 2 first: node 1 is the master). */
+function restartWith(lab, texts) {
+  for (const n of [2, 1]) lab.sh('stop-agent', String(n))
+  for (const n of [1, 2]) writeConfig(lab, n, texts[n - 1])
+  for (const n of [2, 1]) lab.sh('start-agent', String(n))
+}
+
+/**
+ * Each of PARTS over `seconds` after `warmupS`, rounds alternating `repeat`
+ * times so that a host getting busier does not favour one variant; the shipped
+ * config is put back at the end, and on any failure.
+ */
+export async function partsSeries(lab, { seconds, warmupS = 15, repeat = 1 }) {
+  const original = [1, 2].map((n) => readConfig(lab, n))
+  const rows = []
+  try {
+    for (let round = 1; round <= repeat; round++) {
+      for (const p of PARTS) {
+        const texts = original.map((text, i) => {
+          const doc = YAML.parseDocument(text)
+          if (doc.errors.length) throw new Error(`bench: node ${i + 1}'s config does not parse: ${doc.errors[0].message}`)
+          p.edit(doc)
+          return String(doc)
+        })
+        restartWith(lab, texts)
+        await sleep(warmupS * 1000)
+        const d = await daemonsOverWindow(lab, seconds)
+        rows.push({ part: p.part, change: p.change, round, ...d })
+        process.stderr.write(`bench: ${lab.label ?? lab.style} part ${p.part} #${round}: ${d.nodes.map((x) => `${x.cpu_percent_of_core} %, ${x.rss_mb} MB`).join('; ')}\n`)
+      }
+    }
+  } finally {
+    restartWith(lab, original)
+  }
+  return rows
+}
+
+/** PARTS as table rows: each variant's CPU per node (rounds joined), and what the part it removes costs (shipped less variant, medians). */
+export function partsTable(host, booted) {
+  const cpuOf = (rows, part) => (rows ?? []).filter((r) => r.part === part).map((r) => r.nodes.map((x) => x.cpu_percent_of_core))
+  const cell = (rows, part) => {
+    const runs = cpuOf(rows, part)
+    return runs.length ? [0, 1].map((i) => runs.map((r) => r[i].toFixed(2)).join(', ')).join(' / ') + ' %' : '-'
+  }
+  const nodeMedian = (rows, part) => median(cpuOf(rows, part).flat())
+  const saves = (rows, part) => {
+    if (!rows || part === 'shipped') return '-'
+    const d = nodeMedian(rows, 'shipped') - nodeMedian(rows, part)
+    return Number.isFinite(d) ? `${d.toFixed(2)} %` : '-'
+  }
+  const lines = ['| part taken out | change to both nodes\' config | host lab: node 1 / node 2 CPU | saves | booted: node 1 / node 2 CPU | saves |', '| --- | --- | --- | --- | --- | --- |']
+  for (const p of PARTS) lines.push(`| ${p.part} | ${p.change} | ${cell(host, p.part)} | ${saves(host, p.part)} | ${cell(booted, p.part)} | ${saves(booted, p.part)} |`)
+  return lines.join('\n')
 }

@@ -7,7 +7,10 @@
 // BENCH_RUNS (5): repetitions of each failover. BENCH_CHECKS (200): runs of each
 // check command timed. BENCH_IDLE_S (300): the steady-state window in which the
 // daemon and the node's footprint are measured (issue 14's targets are over 5
-// minutes). BENCH_FAST_S (60): the window at interval_ms 100.
+// minutes). BENCH_FAST_S (60): the window at interval_ms 100. BENCH_PARTS_S (45):
+// the window of each variant of "which part costs what" (lab-figures.mjs PARTS:
+// the daemon with its peers, its database checks or half its rounds taken out,
+// in both labs; 0 leaves it out).
 //
 // Both labs run with LAB_ACCOUNTING=1: each node's keepalived and agent live in a
 // PID namespace and a cpuacct cgroup of the node, so that what they and every
@@ -23,7 +26,7 @@ import { cpus, loadavg, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { readTimeline } from '../lab/timeline-data.mjs'
 import { renderTimelineSvg } from '../lab/timeline-svg.mjs'
-import { daemonsOverWindow, localOnlySeries, peerPartitionSeries } from './lab-figures.mjs'
+import { daemonsOverWindow, localOnlySeries, partsSeries, partsTable, peerPartitionSeries } from './lab-figures.mjs'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const LAB = `${ROOT}lab/lab.sh`
@@ -31,6 +34,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5)
 const CHECKS = Number(process.env.BENCH_CHECKS ?? 200)
 const IDLE_S = Number(process.env.BENCH_IDLE_S ?? 300)
 const FAST_S = Number(process.env.BENCH_FAST_S ?? 60)
+const PARTS_S = Number(process.env.BENCH_PARTS_S ?? 45)
 const BOOTED = process.env.BENCH_BOOTED !== '0'
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 const log = (m) => process.stderr.write(`bench: ${m}\n`)
@@ -369,6 +373,7 @@ async function benchStyle(style) {
     log(`${style}: steady state ${JSON.stringify(r.steady)}`)
     r.webhook = await webhookLatency(lab, style, 50)
     log(`${style}: webhook ${JSON.stringify(r.webhook)}`)
+    if (style === 'agent' && PARTS_S > 0) r.parts = await partsSeries(lab, { seconds: PARTS_S })
     if (style === 'agent') {
       execFileSync('sed', ['-i', 's/^  interval_ms: [0-9]*/  interval_ms: 100/', `${lab.dir}/n1/config.yaml`])
       // (a sed that matches nothing would measure the shipped config under this row's name)
@@ -404,6 +409,7 @@ async function benchBooted() {
     await sleep(5000)
     r.daemons = await daemonsOverWindow(lab, IDLE_S)
     log(`booted: daemons ${JSON.stringify(r.daemons)}`)
+    if (PARTS_S > 0) r.parts = await partsSeries(lab, { seconds: PARTS_S })
     r.node_version = lab.sh('exec', '1', 'node', '--version')
   } finally {
     lab.sh('down')
@@ -426,7 +432,7 @@ const keepalivedVersion = (() => {
 const result = {
   date: started.toISOString(),
   machine: { cpus: cpus().length, cpu: cpus()[0]?.model, mem_gb: +(totalmem() / 2 ** 30).toFixed(1), kernel: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(), node: process.version, keepalived: keepalivedVersion, load1_at_start: loadAtStart, load1_at_end: loadavg()[0] },
-  settings: { runs: RUNS, checks: CHECKS, idle_s: IDLE_S, fast_s: FAST_S },
+  settings: { runs: RUNS, checks: CHECKS, idle_s: IDLE_S, fast_s: FAST_S, parts_s: PARTS_S },
   agent,
   booted,
   guide,
@@ -495,6 +501,10 @@ writeFileSync(`${ROOT}bench/results/${stamp}.json`, JSON.stringify(result, null,
 const md = `${ROOT}bench/RESULTS.md`
 const older = existsSync(md) ? readFileSync(md, 'utf8').replace(/^# Benchmark results\n+/, '') : ''
 const m = result.machine
-const section = `## ${result.date} (${m.cpus} x ${m.cpu}, ${m.mem_gb} GiB, Linux ${m.kernel}, Node.js ${m.node}, ${m.keepalived})\n\n\`sudo npm run bench\`, ${RUNS} runs per failover, ${CHECKS} checks, ${IDLE_S} s steady-state windows. Raw: \`bench/results/${stamp}.json\`.\n\n${table}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n\n`
+// Which part costs what, in the same run: both labs' daemons with one part taken out at a time.
+const parts = a.parts
+  ? `### Which part costs what (this run, ${PARTS_S} s per variant, both daemons, after 15 s of warm-up)\n\nEach variant restarts both nodes' agents with the change. "saves" is the shipped config's median CPU per node less the variant's. What a part costs scales with the rounds per second, and the rounds per second are the failover time: a failure only this node sees is caught in one interval + two timeouts (1 + 2 x 0.5 s at the shipped intervals), so \`rounds-2s\` is what a 3 s detection would save against issue 24's 2.2 s.\n\n${partsTable(a.parts, b?.parts)}\n\n`
+  : ''
+const section = `## ${result.date} (${m.cpus} x ${m.cpu}, ${m.mem_gb} GiB, Linux ${m.kernel}, Node.js ${m.node}, ${m.keepalived})\n\n\`sudo npm run bench\`, ${RUNS} runs per failover, ${CHECKS} checks, ${IDLE_S} s steady-state windows. Raw: \`bench/results/${stamp}.json\`.\n\n${table}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n\n${parts}`
 writeFileSync(md, `# Benchmark results\n\n${section}${older}`)
 log(`wrote bench/results/${stamp}.json and bench/RESULTS.md`)
