@@ -52,7 +52,7 @@ export const COMMANDS: CommandHelp[] = [
       'Refused (exit 1, saying why) unless the target answers, passes every deep check, has HAProxy up and is not in ' +
       'maintenance. The VIP holder waits (at most 500 ms) for an instant when no client session is opening, then hands ' +
       'the VIP over with a FAULT (the peer takes it within its skew time: the gap of a failover) and waits until the ' +
-      'target is MASTER and itself BACKUP. The old holder then yields (keepalived.yield_file: priority -20, kept under ' +
+      'target is MASTER and itself BACKUP. The old holder then yields (keepalived.yield_file: priority -2, kept under ' +
       'state_dir, reboots included) so it does not take the VIP back, until it is the target of a switchover. Run on ' +
       'the BACKUP, it asks the VIP holder to hand the VIP to this node. Sends vrrp.switchover.',
     options: [

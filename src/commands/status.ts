@@ -33,7 +33,7 @@ export function formatStatus(s: StatusSnapshot, host?: HostFacts): string {
   out.push(`VIP holder: ${masters.length ? masters.join(', ') : 'none known'}\n`)
   for (const sb of s.split_brain) out.push(`SPLIT BRAIN: ${sb.instance} MASTER on ${s.node} and ${sb.peers.join(', ')} since ${ago(sb.since)}\n`)
   if (s.maintenance.on) out.push(`MAINTENANCE: ${s.node} stays out of MASTER since ${s.maintenance.since ?? '?'}${s.maintenance.reason ? ` (${s.maintenance.reason})` : ''}: \`ha-agent maintenance off\` ends it\n`)
-  if (s.yielding) out.push(`yielding: ${s.node} runs 20 below its priority since a switchover away from it, until it is the target of one\n`)
+  if (s.yielding) out.push(`yielding: ${s.node} runs 2 below its priority since a switchover away from it, until it is the target of one\n`)
   if (s.switchover) out.push(`switchover under way: handing the VIP over to ${s.switchover.to} since ${ago(s.switchover.since)}\n`)
   if (s.track_file) out.push(`track_file ${s.track_file.path}: ${s.track_file.fault ? 'FAULT' : 'ok'} (${s.track_file.reason})\n`)
   out.push('\n' + table([['CHECK', 'STATUS', 'LATENCY', 'DETAIL'], ...s.checks.map((c) => [c.name, c.status, `${Math.round(c.latency_ms)}ms`, c.detail])]))

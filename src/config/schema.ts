@@ -103,7 +103,7 @@ export const configSchema = z.strictObject({
     .strictObject({
       track_file: z.string().min(1).nullable().default('/run/ha-agent/fault'),
       /**
-       * keepalived track_file with `weight -20`: 1 lowers this node's priority
+       * keepalived track_file with `weight -2`: 1 lowers this node's priority
        * below the peer's without FAULT. `ha-agent switchover` sets it on the node
        * that hands the VIP over, so that it does not preempt it back; null
        * disables switchover (maintenance needs only track_file).

@@ -7,7 +7,7 @@
 // On the VIP holder, `on` moves the VIP at an idle instant (idle-instant.ts), as
 // a switchover does. `off` on a node that held the VIP when it went into
 // maintenance gives it back the same way: the node comes back yielding (BACKUP,
-// 20 below the peer, no preemption at a random instant; a holder that yields
+// below the peer, no preemption at a random instant; a holder that yields
 // drops its yield first), then asks the VIP holder for a switchover to itself.
 // Otherwise it simply leaves FAULT.
 import { MAINTENANCE_OFF, readInstances, writeMaintenance, writeYield, NOT_YIELDING, type MaintenanceState } from '../keepalived/index.js'
@@ -74,7 +74,7 @@ export async function maintenanceOff(ctx: DaemonContext, req: { timeoutMs: numbe
   if (!m.on) return done(ctx, `${self} is not in maintenance`)
   const peers = config.peers.length ? await pollPeersNow(config) : []
   const holder = peers.find((p) => p.view.reachable && holdsAll(p.view.instances))
-  // Back as BACKUP, 20 below, and a switchover at an idle instant, rather than a preemption at a random one.
+  // Back as BACKUP, 2 below, and a switchover at an idle instant, rather than a preemption at a random one.
   let handBack = !!(m.was_master && holder && !ctx.state.yielding && config.keepalived?.yield_file)
   if (handBack && holder!.view.yielding !== false) {
     // Both yielding, this node would still be above the holder: the holder drops its yield first (it holds

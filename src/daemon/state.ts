@@ -44,7 +44,7 @@ export class DaemonState {
   ready = false
   /** `ha-agent maintenance on`: out of MASTER until turned off (stored under state_dir) */
   maintenance: MaintenanceState = MAINTENANCE_OFF
-  /** the yield of the last switchover away from this node (stored under state_dir): priority -20 */
+  /** the yield of the last switchover away from this node (stored under state_dir): priority -2 */
   yielding = false
   /** a switchover handing the VIP over from here: the track_file holds FAULT until the target is MASTER */
   handover: { to: string; since: number } | undefined

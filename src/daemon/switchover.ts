@@ -2,11 +2,11 @@
 // keepalived allows. On the VIP holder M, towards T:
 // 1. T's /status, polled now, must say it can serve (preconditions.ts), unless --force;
 // 2. M stores its yield (state_dir), waits for an idle instant (idle-instant.ts),
-//    then writes the yield file (priority -20) and the track_file (FAULT) at once:
+//    then writes the yield file (priority -2) and the track_file (FAULT) at once:
 //    FAULT drops the VIP with a priority-0 advert and T takes it within its skew
 //    time (a priority drop alone would make T wait the master-down interval);
 // 3. once T says MASTER, T drops a yield of its own (POST /yield), and M leaves
-//    FAULT: it comes back BACKUP, 20 below, and does not preempt the VIP back.
+//    FAULT: it comes back BACKUP, 2 below, and does not preempt the VIP back.
 // The yield stays (a reboot included) until this node is the target of a
 // switchover. Asked on another node, the request is forwarded to M (POST
 // /switchover) and the answer is M's. If T is not MASTER within the timeout,
@@ -145,7 +145,7 @@ async function handOver(ctx: DaemonContext, config: AgentConfig, target: Peer, r
   // A keepalived.conf without the yield track file would let this node preempt the VIP back once the
   // master-down interval is over (~0.3 s at the shipped advert_int 0.1): watch for it a little while.
   if (backup && (await stays(() => !readInstances(config.state_dir).some((i) => i.state === 'MASTER'), HOLD_CHECK_MS)) === false) {
-    const error = `${self} took the VIP back after the hand-over: keepalived does not lower it by keepalived.yield_file (${config.keepalived?.yield_file}); add \`track_file ha_agent_yield\` with \`weight -20\` to keepalived.conf`
+    const error = `${self} took the VIP back after the hand-over: keepalived does not lower it by keepalived.yield_file (${config.keepalived?.yield_file}); add \`track_file ha_agent_yield\` with \`weight -2\` to keepalived.conf`
     ctx.metrics.switchovers.inc({ result: 'failed' })
     ctx.logger.error({ to }, error)
     return { ok: false, refused: false, error }

@@ -27,7 +27,7 @@ function trackFileFindings(m: KaModel, file: string, name: 'track_file' | 'yield
   if (!block) return []
   const ref = trackedFiles(i).find((r) => r.name === block.name)
   if (!ref) {
-    return [error(check, at(i.node), `vrrp_instance ${i.name} does not track ${block.name} (${file}): ${name === 'track_file' ? "the agent's faults never reach keepalived" : 'switchover cannot lower this node'}`, `add \`${block.name} weight ${name === 'track_file' ? 0 : -20}\` to the track_file block of vrrp_instance ${i.name}`)]
+    return [error(check, at(i.node), `vrrp_instance ${i.name} does not track ${block.name} (${file}): ${name === 'track_file' ? "the agent's faults never reach keepalived" : 'switchover cannot lower this node'}`, `add \`${block.name} weight ${name === 'track_file' ? 0 : -2}\` to the track_file block of vrrp_instance ${i.name}`)]
   }
   const weight = ref.weight ?? block.weight
   const wAt = at(ref.weight !== undefined ? ref.node : block.node)
@@ -42,9 +42,9 @@ function trackFileFindings(m: KaModel, file: string, name: 'track_file' | 'yield
     return [error(check, wAt, `${block.name} has weight ${weight}${ref.weight === undefined && block.weight === 1 ? " (keepalived's default)" : ''}: ${what}`, `write \`${block.name} weight 0\` in vrrp_instance ${i.name}'s track_file block`)]
   }
   // The yield file: a priority drop that must take this node below its peer.
-  if (weight >= 0) return [error(check, wAt, `${block.name} has weight ${weight}: writing 1 to ${file} does not lower the priority`, `write \`${block.name} weight -20\``)]
+  if (weight >= 0) return [error(check, wAt, `${block.name} has weight ${weight}: writing 1 to ${file} does not lower the priority`, `write \`${block.name} weight -2\``)]
   if (i.priority !== undefined && peerPriority !== undefined && i.priority + weight >= peerPriority) {
-    return [error(check, wAt, `${block.name} lowers ${i.name} from ${i.priority} to ${i.priority + weight}, not below the peer's ${peerPriority}: a yielding node still wins`, `a weight below ${peerPriority - i.priority} (e.g. -20)`)]
+    return [error(check, wAt, `${block.name} lowers ${i.name} from ${i.priority} to ${i.priority + weight}, not below the peer's ${peerPriority}: a yielding node still wins`, `a weight below ${peerPriority - i.priority} (e.g. ${peerPriority - i.priority - 1}: no lower than needed, the skew time of a yielding target grows with it)`)]
   }
   return [ok(check, wAt, `${i.name} yields through ${file} (weight ${weight})`)]
 }

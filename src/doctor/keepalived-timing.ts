@@ -62,7 +62,7 @@ export function checkTiming(m: KaModel, opts: { peerPriority?: (instance: string
     const max = prio + ws.filter((w) => w > 0).reduce((a, b) => a + b, 0)
     const min = prio + ws.filter((w) => w < 0).reduce((a, b) => a + b, 0)
     if (prio !== 255 && (max > 254 || min < 1)) {
-      out.push(warning('keepalived.weights', pAt, `${i.name}: priority ${prio} with weights ${ws.join(', ')} ranges ${min}..${max}, outside keepalived's 1..254: it clamps, and the nodes' difference is lost`, 'lower the priority or the weights (250/249 with -10 and -20 fit)'))
+      out.push(warning('keepalived.weights', pAt, `${i.name}: priority ${prio} with weights ${ws.join(', ')} ranges ${min}..${max}, outside keepalived's 1..254: it clamps, and the nodes' difference is lost`, 'lower the priority or the weights (250/249 with -10 and -2 fit)'))
     }
   }
   return out

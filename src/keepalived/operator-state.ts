@@ -1,7 +1,7 @@
 // What an operator asked of this node, kept under state_dir so that it holds
 // across daemon restarts, package upgrades and reboots: maintenance (the node
 // stays out of MASTER: keepalived's track_file says 1) and the yield of a
-// switchover (the node that handed the VIP over runs 20 below its priority, so
+// switchover (the node that handed the VIP over runs 2 below its priority, so
 // it does not preempt it back). Two writers read it: the daemon, and `ha-agent
 // check` keeping the track files while no daemon runs (checks/track-fallback.ts),
 // so this module loads nothing but node:fs and fs/ (the atomic write, the read).

@@ -34,6 +34,6 @@ t.test('equal priorities, priority 255, no priority, weights past 1..254', async
   t.match(problems(run(shipped.replace('priority 250', 'priority 255'), 249)), [/priority 255 \(address owner\)/])
   t.match(problems(run(shipped.replace('priority 250', ''), 249)), [/has no priority: keepalived uses 100/, /advert_int/])
   t.match(problems(run(shipped.replace('priority 250', 'priority @PRIORITY@'), 249)), [/priority @PRIORITY@ is not a number/, /advert_int/])
-  t.match(problems(run(shipped.replace('weight -10', 'weight 10'), 249)), [/ranges 230\.\.260, outside keepalived's 1\.\.254/])
-  t.match(problems(run(shipped.replace('priority 250', 'priority 5'), 4)), [/advert_int/, /ranges -25\.\.5/])
+  t.match(problems(run(shipped.replace('weight -10', 'weight 10'), 249)), [/ranges 248\.\.260, outside keepalived's 1\.\.254/])
+  t.match(problems(run(shipped.replace('priority 250', 'priority 5'), 4)), [/advert_int/, /ranges -7\.\.5/])
 })
