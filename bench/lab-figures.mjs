@@ -109,9 +109,19 @@ function daemonNow(lab, n) {
     return { cpuNs, ...memoryOf(status) }
   }
   const pid = Number(readFileSync(`${lab.dir}/n${n}/agent.pid`, 'utf8'))
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  let stat, status
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  } catch (err) {
+    // The lab goes down after this (and its logs with it): say here what the daemon's log ended with.
+    let tail = ''
+    try {
+      tail = readFileSync(`${lab.dir}/n${n}/agent.log`, 'utf8').trimEnd().split('\n').slice(-15).join('\n')
+    } catch {}
+    throw new Error(`bench: node ${n}'s daemon (pid ${pid}) is gone: ${err.message}; ${lab.dir}/n${n}/agent.log ended:\n${tail}`)
+  }
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
   return { cpuNs: (Number(f[11]) + Number(f[12])) * 1e7, ...memoryOf(status) }
 }
 
