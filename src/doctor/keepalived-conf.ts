@@ -7,7 +7,7 @@ import { resolve } from 'node:path'
 import type { AgentConfig } from '../config/index.js'
 import { at, error, ok, warning, type Finding } from './finding.js'
 import { callsHaAgent, checkTimeoutArg, notifiesOf, trackedFiles, trackedScripts, type KaInstance, type KaModel, type KaTrackFile } from './keepalived-model.js'
-import { masterDownMs, skewMs } from './keepalived-timing.js'
+import { masterDownMs, SHIPPED_YIELD_WEIGHT, skewMs } from './keepalived-timing.js'
 
 /** `ha-agent check` answers within --timeout plus this (contract section 1). */
 export const CHECK_OVERRUN_MS = 200
@@ -27,7 +27,7 @@ function trackFileFindings(m: KaModel, file: string, name: 'track_file' | 'yield
   if (!block) return []
   const ref = trackedFiles(i).find((r) => r.name === block.name)
   if (!ref) {
-    return [error(check, at(i.node), `vrrp_instance ${i.name} does not track ${block.name} (${file}): ${name === 'track_file' ? "the agent's faults never reach keepalived" : 'switchover cannot lower this node'}`, `add \`${block.name} weight ${name === 'track_file' ? 0 : -2}\` to the track_file block of vrrp_instance ${i.name}`)]
+    return [error(check, at(i.node), `vrrp_instance ${i.name} does not track ${block.name} (${file}): ${name === 'track_file' ? "the agent's faults never reach keepalived" : 'switchover cannot lower this node'}`, `add \`${block.name} weight ${name === 'track_file' ? 0 : SHIPPED_YIELD_WEIGHT}\` to the track_file block of vrrp_instance ${i.name}`)]
   }
   const weight = ref.weight ?? block.weight
   const wAt = at(ref.weight !== undefined ? ref.node : block.node)
@@ -42,7 +42,7 @@ function trackFileFindings(m: KaModel, file: string, name: 'track_file' | 'yield
     return [error(check, wAt, `${block.name} has weight ${weight}${ref.weight === undefined && block.weight === 1 ? " (keepalived's default)" : ''}: ${what}`, `write \`${block.name} weight 0\` in vrrp_instance ${i.name}'s track_file block`)]
   }
   // The yield file: a priority drop that must take this node below its peer.
-  if (weight >= 0) return [error(check, wAt, `${block.name} has weight ${weight}: writing 1 to ${file} does not lower the priority`, `write \`${block.name} weight -2\``)]
+  if (weight >= 0) return [error(check, wAt, `${block.name} has weight ${weight}: writing 1 to ${file} does not lower the priority`, `write \`${block.name} weight ${SHIPPED_YIELD_WEIGHT}\``)]
   if (i.priority !== undefined && peerPriority !== undefined && i.priority + weight >= peerPriority) {
     return [error(check, wAt, `${block.name} lowers ${i.name} from ${i.priority} to ${i.priority + weight}, not below the peer's ${peerPriority}: a yielding node still wins`, `a weight below ${peerPriority - i.priority} (e.g. ${peerPriority - i.priority - 1}: no lower than needed, the skew time of a yielding target grows with it)`)]
   }

@@ -8,6 +8,9 @@
 import { at, ok, warning, type Finding } from './finding.js'
 import { trackedFiles, trackedScripts, type KaInstance, type KaModel } from './keepalived-model.js'
 
+/** The shipped `ha_agent_yield` weight: just below a peer one lower (250/249), no lower (a yielding target's skew time grows with it). */
+export const SHIPPED_YIELD_WEIGHT = -2
+
 /** The README's figures, with room: a hand-over after FAULT within this skew ... */
 export const PROMISED_SKEW_MS = 10
 /** ... and a vanished node replaced within this master-down interval. */
@@ -62,7 +65,7 @@ export function checkTiming(m: KaModel, opts: { peerPriority?: (instance: string
     const max = prio + ws.filter((w) => w > 0).reduce((a, b) => a + b, 0)
     const min = prio + ws.filter((w) => w < 0).reduce((a, b) => a + b, 0)
     if (prio !== 255 && (max > 254 || min < 1)) {
-      out.push(warning('keepalived.weights', pAt, `${i.name}: priority ${prio} with weights ${ws.join(', ')} ranges ${min}..${max}, outside keepalived's 1..254: it clamps, and the nodes' difference is lost`, 'lower the priority or the weights (250/249 with -10 and -2 fit)'))
+      out.push(warning('keepalived.weights', pAt, `${i.name}: priority ${prio} with weights ${ws.join(', ')} ranges ${min}..${max}, outside keepalived's 1..254: it clamps, and the nodes' difference is lost`, `lower the priority or the weights (250/249 with -10 and ${SHIPPED_YIELD_WEIGHT} fit)`))
     }
   }
   return out
