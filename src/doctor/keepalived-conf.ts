@@ -7,7 +7,7 @@ import { resolve } from 'node:path'
 import type { AgentConfig } from '../config/index.js'
 import { at, error, ok, warning, type Finding } from './finding.js'
 import { callsHaAgent, checkTimeoutArg, notifiesOf, trackedFiles, trackedScripts, type KaInstance, type KaModel, type KaTrackFile } from './keepalived-model.js'
-import { masterDownMs, SHIPPED_YIELD_WEIGHT, skewMs } from './keepalived-timing.js'
+import { masterDownMs, PROMISED_SKEW_MS, SHIPPED_YIELD_WEIGHT, skewMs } from './keepalived-timing.js'
 
 /** `ha-agent check` answers within --timeout plus this (contract section 1). */
 export const CHECK_OVERRUN_MS = 200
@@ -45,6 +45,15 @@ function trackFileFindings(m: KaModel, file: string, name: 'track_file' | 'yield
   if (weight >= 0) return [error(check, wAt, `${block.name} has weight ${weight}: writing 1 to ${file} does not lower the priority`, `write \`${block.name} weight ${SHIPPED_YIELD_WEIGHT}\``)]
   if (i.priority !== undefined && peerPriority !== undefined && i.priority + weight >= peerPriority) {
     return [error(check, wAt, `${block.name} lowers ${i.name} from ${i.priority} to ${i.priority + weight}, not below the peer's ${peerPriority}: a yielding node still wins`, `a weight below ${peerPriority - i.priority} (e.g. ${peerPriority - i.priority - 1}: no lower than needed, the skew time of a yielding target grows with it)`)]
+  }
+  // Lower than needed works, but a switchover back (or `maintenance off`) hands
+  // the VIP to this node, which takes it after its own skew time: no node
+  // answers for the VIP meanwhile, and a client SYN sent then is resent after 1 s.
+  const yielding = (i.priority ?? 100) + weight
+  const skew = skewMs((i.advertInt ?? 1) * 1000, yielding)
+  if (skew > PROMISED_SKEW_MS) {
+    const fit = peerPriority !== undefined && i.priority !== undefined ? peerPriority - i.priority - 1 : SHIPPED_YIELD_WEIGHT
+    return [warning(check, wAt, `${block.name} weight ${weight} takes ${i.name} to ${yielding}: a switchover back to this node waits its skew time, ${skew.toFixed(1)} ms, with no node answering for the VIP (client SYNs sent then are resent after 1 s)`, `weight ${fit}: just below the peer, no lower`)]
   }
   return [ok(check, wAt, `${i.name} yields through ${file} (weight ${weight})`)]
 }
