@@ -178,6 +178,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     },
     async stop() {
       stopped = true
+      clearTimeout(wakeTimer)
       publisher.remove(config)
       await group.stop()
       logger.info('ha-agent daemon stopped')
