@@ -153,7 +153,14 @@ spawn_in_node() { # spawn_in_node N PIDFILE LOG CMD...: CMD's host pid goes to P
   (cd / && exec setsid sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$cg" \
     "${CLEAN_ENV[@]}" ip netns exec "$(ns "$n")" nsenter --target "$init" --pid --mount -- "$@") >>"$log" 2>&1 </dev/null &
   local nsenter=$!
-  for _ in $(seq 200); do pid=$(children "$nsenter"); [ -n "$pid" ] && break; sleep 0.01; done
+  # Its children only once it is nsenter: on the way there the background
+  # subshell can have a child of its own for a moment (seen under strace; it
+  # once put a short-lived pid in PIDFILE, and the bench then found "the
+  # daemon" gone and stop-agent left the real one running).
+  for _ in $(seq 200); do
+    [ "$(cat "/proc/$nsenter/comm" 2>/dev/null)" = nsenter ] && pid=$(children "$nsenter") && [ -n "$pid" ] && break
+    sleep 0.01
+  done
   [ -n "$pid" ] || die "node $n: $1 did not start: $(tail -3 "$log")"
   echo "$pid" >"$pidfile"
 }
