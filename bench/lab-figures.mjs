@@ -100,19 +100,26 @@ export async function peerPartitionSeries(lab, n) {
 
 const kb = (status, key) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN)
 
-/** What one node's daemon costs now: CPU ns so far and the RSS/HWM of its main process (booted: its unit; host: its process). */
+/**
+ * What one node's daemon costs now: CPU ns so far and the RSS/HWM of its main
+ * process (booted: its unit; host: its process), and how often its main thread
+ * has slept and been woken (voluntary context switches: the event loop's
+ * wake-ups, each one a timer, a socket or a file the loop waited for).
+ */
 function daemonNow(lab, n) {
   if (lab.booted) {
     const cpuNs = Number(lab.sh('exec', String(n), 'systemctl', 'show', 'ha-agent', '-p', 'CPUUsageNSec', '--value'))
     const pid = lab.sh('exec', String(n), 'systemctl', 'show', 'ha-agent', '-p', 'MainPID', '--value')
     const status = lab.sh('exec', String(n), 'cat', `/proc/${pid}/status`)
-    return { cpuNs, ...memoryOf(status) }
+    const main = lab.sh('exec', String(n), 'cat', `/proc/${pid}/task/${pid}/status`)
+    return { cpuNs, ...memoryOf(status), wakeups: kb(main, 'voluntary_ctxt_switches') }
   }
   const pid = Number(readFileSync(`${lab.dir}/n${n}/agent.pid`, 'utf8'))
-  let stat, status
+  let stat, status, main
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     status = readFileSync(`/proc/${pid}/status`, 'utf8')
+    main = readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8')
   } catch (err) {
     // The lab goes down after this (and its logs with it): say here what the daemon's log ended with.
     let tail = ''
@@ -122,7 +129,7 @@ function daemonNow(lab, n) {
     throw new Error(`bench: node ${n}'s daemon (pid ${pid}) is gone: ${err.message}; ${lab.dir}/n${n}/agent.log ended:\n${tail}`)
   }
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return { cpuNs: (Number(f[11]) + Number(f[12])) * 1e7, ...memoryOf(status) }
+  return { cpuNs: (Number(f[11]) + Number(f[12])) * 1e7, ...memoryOf(status), wakeups: kb(main, 'voluntary_ctxt_switches') }
 }
 
 /** VmRSS and its peak, and what RSS is made of: anonymous (the process's own heap and stacks) and file-backed (node, libnode, ICU, OpenSSL: shared with every Node.js process). */
@@ -149,6 +156,7 @@ export async function daemonsOverWindow(lab, seconds) {
     cpu_from: lab.booted ? 'the ha-agent unit cgroup (CPUUsageNSec)' : 'the daemon process (utime + stime)',
     nodes: [0, 1].map((i) => ({
       cpu_percent_of_core: +((100 * (end[i].cpuNs - start[i].cpuNs)) / 1e6 / ms).toFixed(2),
+      wakeups_per_s: +(((end[i].wakeups - start[i].wakeups) * 1000) / ms).toFixed(1),
       rss_mb: +median(rss[i]).toFixed(1),
       rss_max_mb: +Math.max(...rss[i]).toFixed(1),
       peak_rss_mb: +end[i].hwm.toFixed(1),
@@ -235,9 +243,12 @@ export async function partsSeries(lab, { seconds, warmupS = 15, repeat = 1 }) {
 /** PARTS as table rows: each variant's CPU per node (rounds joined), and what the part it removes costs (shipped less variant, medians). */
 export function partsTable(host, booted) {
   const cpuOf = (rows, part) => (rows ?? []).filter((r) => r.part === part).map((r) => r.nodes.map((x) => x.cpu_percent_of_core))
+  const wakeOf = (rows, part) => (rows ?? []).filter((r) => r.part === part).map((r) => r.nodes.map((x) => x.wakeups_per_s))
   const cell = (rows, part) => {
     const runs = cpuOf(rows, part)
-    return runs.length ? [0, 1].map((i) => runs.map((r) => r[i].toFixed(2)).join(', ')).join(' / ') + ' %' : '-'
+    const wakes = wakeOf(rows, part)
+    const w = wakes.every((r) => r.every(Number.isFinite)) ? ` (${[0, 1].map((i) => wakes.map((r) => r[i].toFixed(1)).join(', ')).join(' / ')} wake-ups/s)` : ''
+    return runs.length ? [0, 1].map((i) => runs.map((r) => r[i].toFixed(2)).join(', ')).join(' / ') + ' %' + w : '-'
   }
   const nodeMedian = (rows, part) => median(cpuOf(rows, part).flat())
   const saves = (rows, part) => {
@@ -245,7 +256,7 @@ export function partsTable(host, booted) {
     const d = nodeMedian(rows, 'shipped') - nodeMedian(rows, part)
     return Number.isFinite(d) ? `${d.toFixed(2)} %` : '-'
   }
-  const lines = ['| part taken out | change to both nodes\' config | host lab: node 1 / node 2 CPU | saves | booted: node 1 / node 2 CPU | saves |', '| --- | --- | --- | --- | --- | --- |']
+  const lines = ['| part taken out | change to both nodes\' config | host lab: node 1 / node 2 CPU (main thread wake-ups) | saves | booted: node 1 / node 2 CPU (main thread wake-ups) | saves |', '| --- | --- | --- | --- | --- | --- |']
   for (const p of PARTS) lines.push(`| ${p.part} | ${p.change} | ${cell(host, p.part)} | ${saves(host, p.part)} | ${cell(booted, p.part)} | ${saves(booted, p.part)} |`)
   return lines.join('\n')
 }

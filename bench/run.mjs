@@ -20,6 +20,11 @@
 // its unit) gives the column "booted": HAProxy's death, a failure only the
 // master sees, a partition between the agents, and both daemons' cost over a
 // BENCH_IDLE_S window, in the same run (BENCH_BOOTED=0 leaves it out).
+//
+// Last, with the labs down, bench/wakeup-cost.mjs: what one wake-up of Node.js
+// costs on this host with the daemon's flags, set against the daemon's own
+// wake-ups a second (its main thread's voluntary context switches): the floor
+// under its CPU (issue 24).
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, totalmem } from 'node:os'
@@ -436,6 +441,9 @@ const booted = BOOTED ? await benchBooted() : undefined
 agent.webhook_fifo = await webhookLatencyFifo(50)
 log(`agent: webhook via notify_fifo ${JSON.stringify(agent.webhook_fifo)}`)
 const guide = await benchStyle('guide')
+// The floor under the daemon's CPU: what one wake-up of Node.js costs here, with the daemon's flags (labs down: a quiet host).
+const floor = JSON.parse(execFileSync(process.execPath, [`${ROOT}bench/wakeup-cost.mjs`, '100', '15', '--json'], { encoding: 'utf8' }))
+log(`floor: ${JSON.stringify(floor)}`)
 const ratio = (a, g) => (Number.isFinite(a) && Number.isFinite(g) && g > 0 ? +(a / g).toFixed(3) : null)
 const keepalivedVersion = (() => {
   const r = spawnSync('keepalived', ['--version'], { encoding: 'utf8' })
@@ -448,6 +456,7 @@ const result = {
   agent,
   booted,
   guide,
+  floor,
   ratios: {
     haproxy_death_median: ratio(agent.haproxy_death.median_ms, guide.haproxy_death.median_ms),
     node_loss_keepalived_median: ratio(agent.node_loss_keepalived.median_ms, guide.node_loss_keepalived.median_ms),
@@ -459,7 +468,7 @@ const result = {
 }
 
 const target = (ok) => (ok ? 'met' : 'MISSED')
-const perNode = (d) => (d ? d.nodes.map((x) => `${x.cpu_percent_of_core} % / ${x.rss_mb} / ${x.rss_max_mb} / ${x.peak_rss_mb} MB${x.rss_anon_mb === undefined ? '' : ` (anon ${x.rss_anon_mb}, file ${x.rss_file_mb})`}`).join('; ') : '-')
+const perNode = (d) => (d ? d.nodes.map((x) => `${x.cpu_percent_of_core} % / ${x.rss_mb} / ${x.rss_max_mb} / ${x.peak_rss_mb} MB${x.rss_anon_mb === undefined ? '' : ` (anon ${x.rss_anon_mb}, file ${x.rss_file_mb})`}${x.wakeups_per_s === undefined ? '' : `, ${x.wakeups_per_s} wake-ups/s`}`).join('; ') : '-')
 const perNodeTarget = (...labs) => {
   const nodes = labs.filter(Boolean).flatMap((d) => d.nodes)
   return `every node, both labs: CPU <= 0.5 %: ${target(nodes.every((x) => x.cpu_percent_of_core <= 0.5))}, RSS <= 64 MB: ${target(nodes.every((x) => x.rss_max_mb <= 64))}`
@@ -477,7 +486,7 @@ const rows = [
   ['`check` as keepalived runs it: CPU per run', `${a.check.cpu_ms_per_run} ms`, `${g.check.cpu_ms_per_run} ms`, ''],
   [`\`check\`, Node.js path (the launcher's fallback; every check before): wall median / p99, CPU per run (n=${a.check_node.runs})`, `${a.check_node.wall_median_ms} / ${a.check_node.wall_p99_ms} ms, ${a.check_node.cpu_ms_per_run} ms`, '-', `same exit code and text as the launcher's: ${a.check_same_answer.same ? 'yes' : 'NO'}`],
   [`daemon at the shipped intervals, ${a.steady.window_s} s: RSS median / max / CPU`, `${a.steady.daemon_rss_mb} / ${a.steady.daemon_rss_max_mb} MB / ${a.steady.daemon_cpu_percent_of_core} %`, '-', `RSS <= 64 MB: ${target(a.steady.daemon_rss_max_mb <= 64)}, CPU <= 0.5 %: ${target(a.steady.daemon_cpu_percent_of_core <= 0.5)}${fiveMinutes}`],
-  [`daemon per node (node 1 / node 2), same window: CPU / RSS median / max / peak (at the end: anonymous, file-backed)`, perNode(a.daemons), '-', a.daemons ? perNodeTarget(a.daemons, booted?.daemons) : ''],
+  [`daemon per node (node 1 / node 2), same window: CPU / RSS median / max / peak (at the end: anonymous, file-backed), main-thread wake-ups`, perNode(a.daemons), '-', a.daemons ? perNodeTarget(a.daemons, booted?.daemons) : ''],
   [`node footprint: CPU of the daemon and every process keepalived starts for it (guide: for its scripts), ${a.steady.window_s} s`, `${a.steady.footprint_cpu_percent_of_core} %`, `${g.steady.footprint_cpu_percent_of_core} %`, 'reported (keepalived itself not counted)'],
   ['node footprint: processes created per second in those process trees', `${a.steady.spawns_per_second}`, `${g.steady.spawns_per_second}`, 'reported'],
   ['daemon at interval_ms 100: RSS / CPU', `${a.daemon_interval_100ms.rss_mb} MB / ${a.daemon_interval_100ms.cpu_percent_of_core} %`, '-', ''],
@@ -491,7 +500,7 @@ const bootedCells = b
       'HAProxy death: outage median / max': `${b.haproxy_death.median_ms} / ${b.haproxy_death.max_ms} ms`,
       'partition only the master sees -> VIP on backup': `${b.local_only.median_ms} / ${b.local_only.max_ms} ms`,
       'partition between the agents -> peer seen unreachable: median / max': `${b.peer_partition.median_ms} / ${b.peer_partition.max_ms} ms`,
-      'daemon per node (node 1 / node 2), same window: CPU / RSS median / max / peak (at the end: anonymous, file-backed)': perNode(b.daemons),
+      'daemon per node (node 1 / node 2), same window: CPU / RSS median / max / peak (at the end: anonymous, file-backed), main-thread wake-ups': perNode(b.daemons),
     }
   : {}
 const table = ['| figure | ha-agent | booted | guide | target |', '| --- | --- | --- | --- | --- |', ...rows.map(([f, ...rest]) => `| ${[f, rest[0], bootedCells[f] ?? '-', ...rest.slice(1)].join(' | ')} |`)].join('\n')
@@ -517,6 +526,15 @@ const m = result.machine
 const parts = a.parts
   ? `### Which part costs what (this run, ${PARTS_S} s per variant, both daemons, after 15 s of warm-up)\n\nEach variant restarts both nodes' agents with the change. "saves" is the shipped config's median CPU per node less the variant's. What a part costs scales with the rounds per second, and the rounds per second are the failover time: a failure only this node sees is caught in one interval + two timeouts (1 + 2 x 0.5 s at the shipped intervals), so \`rounds-2s\` is what a 3 s detection would save against issue 24's 2.2 s.\n\n${partsTable(a.parts, b?.parts)}\n\n`
   : ''
-const section = `## ${result.date} (${m.cpus} x ${m.cpu}, ${m.mem_gb} GiB, Linux ${m.kernel}, Node.js ${m.node}, ${m.keepalived})\n\n\`sudo npm run bench\`, ${RUNS} runs per failover, ${CHECKS} checks, ${IDLE_S} s steady-state windows. Raw: \`bench/results/${stamp}.json\`.\n\n${table}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n\n${parts}`
+// Why the CPU target stays missed, in the same run: the daemon's wake-ups a second at what one costs here.
+const floorOf = (label, d) => {
+  if (!d?.nodes?.every((x) => Number.isFinite(x.wakeups_per_s))) return []
+  const [timer, exchange] = [floor.rows.find((r) => r.kind === 'timer').cpu_ms_each, floor.rows.find((r) => r.kind === 'exchange').cpu_ms_each]
+  return d.nodes.map((x, i) => `| ${label}, node ${i + 1} | ${x.wakeups_per_s} | ${((x.wakeups_per_s * timer) / 10).toFixed(2)}-${((x.wakeups_per_s * exchange) / 10).toFixed(2)} % | ${x.cpu_percent_of_core} % |`)
+}
+const floorSection = floor
+  ? `### The floor: what a wake-up of Node.js costs on this host (\`node bench/wakeup-cost.mjs 100 15\`, the daemon's flags, after the labs went down)\n\n${floor.table}\n\nThe daemon's main thread at the shipped intervals, woken W times a second (its voluntary context switches over the steady-state window), would cost W x the timer-only wake-up if every wake-up did nothing, W x the exchange if each did one request on a held connection. What it measured beside it:\n\n| daemon | wake-ups/s | W x timer .. W x exchange | measured CPU |\n| --- | --- | --- | --- |\n${[...floorOf('host lab', a.daemons), ...floorOf('booted', b?.daemons)].join('\n')}\n\n`
+  : ''
+const section = `## ${result.date} (${m.cpus} x ${m.cpu}, ${m.mem_gb} GiB, Linux ${m.kernel}, Node.js ${m.node}, ${m.keepalived})\n\n\`sudo npm run bench\`, ${RUNS} runs per failover, ${CHECKS} checks, ${IDLE_S} s steady-state windows. Raw: \`bench/results/${stamp}.json\`.\n\n${table}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n\n${parts}${floorSection}`
 writeFileSync(md, `# Benchmark results\n\n${section}${older}`)
 log(`wrote bench/results/${stamp}.json and bench/RESULTS.md`)
