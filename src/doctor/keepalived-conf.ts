@@ -49,11 +49,15 @@ function trackFileFindings(m: KaModel, file: string, name: 'track_file' | 'yield
   // Lower than needed works, but a switchover back (or `maintenance off`) hands
   // the VIP to this node, which takes it after its own skew time: no node
   // answers for the VIP meanwhile, and a client SYN sent then is resent after 1 s.
-  const yielding = (i.priority ?? 100) + weight
-  const skew = skewMs((i.advertInt ?? 1) * 1000, yielding)
-  if (skew > PROMISED_SKEW_MS) {
-    const fit = peerPriority !== undefined && i.priority !== undefined ? peerPriority - i.priority - 1 : SHIPPED_YIELD_WEIGHT
-    return [warning(check, wAt, `${block.name} weight ${weight} takes ${i.name} to ${yielding}: a switchover back to this node waits its skew time, ${skew.toFixed(1)} ms, with no node answering for the VIP (client SYNs sent then are resent after 1 s)`, `weight ${fit}: just below the peer, no lower`)]
+  // Said only where the weight that fits would keep the promise (a slow
+  // advert_int is keepalived.advert_int's finding, whatever the weight).
+  if (i.priority !== undefined && peerPriority !== undefined) {
+    const advert = (i.advertInt ?? 1) * 1000
+    const [yielding, fit] = [i.priority + weight, peerPriority - i.priority - 1]
+    const skew = skewMs(advert, yielding)
+    if (weight < fit && skew > PROMISED_SKEW_MS && skewMs(advert, i.priority + fit) <= PROMISED_SKEW_MS) {
+      return [warning(check, wAt, `${block.name} weight ${weight} takes ${i.name} to ${yielding}: a switchover back to this node waits its skew time, ${skew.toFixed(1)} ms, with no node answering for the VIP (client SYNs sent then are resent after 1 s)`, `weight ${fit}: just below the peer, no lower`)]
+    }
   }
   return [ok(check, wAt, `${i.name} yields through ${file} (weight ${weight})`)]
 }

@@ -46,6 +46,8 @@ t.test('the yield file (keepalived.yield_file): a negative weight that takes thi
   t.match(problems(old20), [/^warning keepalived\.yield_file .*weight -20 takes VI_1 to 230: a switchover back to this node waits its skew time, 10\.2 ms, with no node answering/], 'the old -20: works, with a slower hand-back')
   t.match(old20.find((f) => f.check === 'keepalived.yield_file'), { fix: 'weight -2: just below the peer, no lower' })
   t.same(problems(run(shipped.replace('ha_agent_yield weight -2', 'ha_agent_yield weight -10'))), [], '-10: 240, a 6.3 ms skew, within the promise')
+  const slow = shipped.replace(/advert_int 0\.1/g, 'advert_int 1').replace('ha_agent_yield weight -2', 'ha_agent_yield weight -20')
+  t.notOk(problems(run(slow)).some((p) => p.includes('keepalived.yield_file')), 'advert_int 1: no weight keeps the 10 ms, so the yield file is not blamed (keepalived.advert_int says it)')
   t.match(problems(run(shipped.replace('ha_agent_yield weight -2', 'ha_agent_yield weight 5'))), [/^error keepalived\.yield_file .*has weight 5: writing 1 to \/run\/ha-agent\/yield does not lower the priority/])
   t.match(problems(run(shipped.replace('ha_agent_yield weight -2', ''))), [/^error keepalived\.yield_file .*does not track ha_agent_yield .*switchover cannot lower this node/])
   const noBlock = shipped.replace(/track_file ha_agent_yield \{[^}]*\}/, '').replace('ha_agent_yield weight -2', '')
