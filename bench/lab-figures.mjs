@@ -242,11 +242,11 @@ export async function partsSeries(lab, { seconds, warmupS = 15, repeat = 1 }) {
 
 /** PARTS as table rows: each variant's CPU per node (rounds joined), and what the part it removes costs (shipped less variant, medians). */
 export function partsTable(host, booted) {
-  const cpuOf = (rows, part) => (rows ?? []).filter((r) => r.part === part).map((r) => r.nodes.map((x) => x.cpu_percent_of_core))
-  const wakeOf = (rows, part) => (rows ?? []).filter((r) => r.part === part).map((r) => r.nodes.map((x) => x.wakeups_per_s))
+  const figureOf = (key) => (rows, part) => (rows ?? []).filter((r) => r.part === part).map((r) => r.nodes.map((x) => x[key]))
+  const cpuOf = figureOf('cpu_percent_of_core')
   const cell = (rows, part) => {
     const runs = cpuOf(rows, part)
-    const wakes = wakeOf(rows, part)
+    const wakes = figureOf('wakeups_per_s')(rows, part)
     const w = wakes.every((r) => r.every(Number.isFinite)) ? ` (${[0, 1].map((i) => wakes.map((r) => r[i].toFixed(1)).join(', ')).join(' / ')} wake-ups/s)` : ''
     return runs.length ? [0, 1].map((i) => runs.map((r) => r[i].toFixed(2)).join(', ')).join(' / ') + ' %' + w : '-'
   }

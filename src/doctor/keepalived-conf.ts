@@ -43,17 +43,19 @@ function trackFileFindings(m: KaModel, file: string, name: 'track_file' | 'yield
   }
   // The yield file: a priority drop that must take this node below its peer.
   if (weight >= 0) return [error(check, wAt, `${block.name} has weight ${weight}: writing 1 to ${file} does not lower the priority`, `write \`${block.name} weight ${SHIPPED_YIELD_WEIGHT}\``)]
-  if (i.priority !== undefined && peerPriority !== undefined && i.priority + weight >= peerPriority) {
-    return [error(check, wAt, `${block.name} lowers ${i.name} from ${i.priority} to ${i.priority + weight}, not below the peer's ${peerPriority}: a yielding node still wins`, `a weight below ${peerPriority - i.priority} (e.g. ${peerPriority - i.priority - 1}: no lower than needed, the skew time of a yielding target grows with it)`)]
-  }
-  // Lower than needed works, but a switchover back (or `maintenance off`) hands
-  // the VIP to this node, which takes it after its own skew time: no node
-  // answers for the VIP meanwhile, and a client SYN sent then is resent after 1 s.
-  // Said only where the weight that fits would keep the promise (a slow
-  // advert_int is keepalived.advert_int's finding, whatever the weight).
   if (i.priority !== undefined && peerPriority !== undefined) {
+    // the weight that fits: just below the peer
+    const fit = peerPriority - i.priority - 1
+    if (weight > fit) {
+      return [error(check, wAt, `${block.name} lowers ${i.name} from ${i.priority} to ${i.priority + weight}, not below the peer's ${peerPriority}: a yielding node still wins`, `a weight below ${fit + 1} (e.g. ${fit}: no lower than needed, the skew time of a yielding target grows with it)`)]
+    }
+    // Lower than needed works, but a switchover back (or `maintenance off`) hands
+    // the VIP to this node, which takes it after its own skew time: no node
+    // answers for the VIP meanwhile, and a client SYN sent then is resent after 1 s.
+    // Said only where the weight that fits would keep the promise (a slow
+    // advert_int is keepalived.advert_int's finding, whatever the weight).
     const advert = (i.advertInt ?? 1) * 1000
-    const [yielding, fit] = [i.priority + weight, peerPriority - i.priority - 1]
+    const yielding = i.priority + weight
     const skew = skewMs(advert, yielding)
     if (weight < fit && skew > PROMISED_SKEW_MS && skewMs(advert, i.priority + fit) <= PROMISED_SKEW_MS) {
       return [warning(check, wAt, `${block.name} weight ${weight} takes ${i.name} to ${yielding}: a switchover back to this node waits its skew time, ${skew.toFixed(1)} ms, with no node answering for the VIP (client SYNs sent then are resent after 1 s)`, `weight ${fit}: just below the peer, no lower`)]
